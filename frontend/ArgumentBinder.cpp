@@ -1,0 +1,251 @@
+//===- ArgumentBinder.cpp -------------------------------------------------===//
+#include "frontend/ArgumentBinder.h"
+
+#include <cmath>
+
+namespace dlc {
+
+ArgSpec required(std::string name, ArgType type) {
+  ArgSpec spec;
+  spec.name = std::move(name);
+  spec.type = type;
+  spec.required = true;
+  return spec;
+}
+
+ArgSpec optional(std::string name, ArgType type, SemaValue defaultValue) {
+  ArgSpec spec;
+  spec.name = std::move(name);
+  spec.type = type;
+  spec.defaultValue = std::move(defaultValue);
+  return spec;
+}
+
+ArgSpec word(std::string name, std::vector<std::string> words,
+             std::string defaultWord) {
+  ArgSpec spec;
+  spec.name = std::move(name);
+  spec.type = ArgType::Word;
+  spec.words = std::move(words);
+  if (!defaultWord.empty())
+    spec.defaultValue =
+        SemaValue::ofText(SemaValue::Kind::Word, std::move(defaultWord));
+  return spec;
+}
+
+static const char *typeName(ArgType type) {
+  switch (type) {
+  case ArgType::Any:
+    return "a value";
+  case ArgType::Int:
+    return "an integer";
+  case ArgType::Float:
+    return "a number";
+  case ArgType::Bool:
+    return "true or false";
+  case ArgType::String:
+    return "a string";
+  case ArgType::Word:
+    return "one of";
+  case ArgType::IntPair:
+    return "an integer or a list of two integers";
+  case ArgType::IntList:
+    return "a list of integers";
+  case ArgType::FloatList:
+    return "a list of numbers";
+  }
+  return "a value";
+}
+
+/// Integral numbers within +-2^53 become Int; returns false otherwise.
+static bool toInt(SemaValue &value) {
+  if (value.kind == SemaValue::Kind::Int)
+    return true;
+  if (value.kind != SemaValue::Kind::Float)
+    return false;
+  double v = value.floatValue;
+  if (!std::isfinite(v) || std::floor(v) != v || std::fabs(v) > 9.0e15)
+    return false;
+  value.kind = SemaValue::Kind::Int;
+  value.intValue = static_cast<int64_t>(v);
+  return true;
+}
+
+static std::string joinWords(const std::vector<std::string> &words) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i)
+      out += i + 1 == words.size() ? " or " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
+bool convertArgument(const std::string &callee, const ArgSpec &spec,
+                     SemaValue &value, const Graph &graph,
+                     DiagnosticEngine &diags) {
+  auto fail = [&](const std::string &hint = "") {
+    std::string expected = typeName(spec.type);
+    if (spec.type == ArgType::Word)
+      expected += " " + joinWords(spec.words);
+    diags.error(value.loc,
+                callee + "'s argument '" + spec.name + "' must be " + expected +
+                    ", got " + describeValue(value, graph),
+                hint);
+    return false;
+  };
+  switch (spec.type) {
+  case ArgType::Any:
+    return true;
+  case ArgType::Int:
+    return toInt(value) || fail();
+  case ArgType::Float:
+    if (!value.isNumber() || !std::isfinite(value.asDouble()))
+      return fail();
+    return true;
+  case ArgType::Bool:
+    return value.kind == SemaValue::Kind::Bool || fail();
+  case ArgType::String:
+    return value.kind == SemaValue::Kind::String ||
+           fail("write the path in double quotes");
+  case ArgType::Word: {
+    // A word may also name a layer (activation=relu): it is still a word.
+    if (value.kind != SemaValue::Kind::Word &&
+        value.kind != SemaValue::Kind::String &&
+        value.kind != SemaValue::Kind::Callable)
+      return fail();
+    for (const std::string &w : spec.words)
+      if (w == value.text) {
+        value.kind = SemaValue::Kind::Word;
+        return true;
+      }
+    std::string guess = closestMatch(value.text, spec.words);
+    diags.error(value.loc,
+                callee + "'s argument '" + spec.name + "' must be one of " +
+                    joinWords(spec.words) + ", got '" + value.text + "'",
+                guess.empty() ? "" : "did you mean '" + guess + "'?");
+    return false;
+  }
+  case ArgType::IntPair: {
+    if (value.isNumber()) {
+      if (!toInt(value))
+        return fail();
+      SemaValue list;
+      list.kind = SemaValue::Kind::List;
+      list.loc = value.loc;
+      list.items = {value, value};
+      value = list;
+      return true;
+    }
+    if (value.kind != SemaValue::Kind::List || value.items.size() != 2)
+      return fail();
+    for (SemaValue &item : value.items)
+      if (!toInt(item))
+        return fail();
+    return true;
+  }
+  case ArgType::IntList:
+  case ArgType::FloatList: {
+    if (value.kind != SemaValue::Kind::List)
+      return fail();
+    for (SemaValue &item : value.items) {
+      bool ok = spec.type == ArgType::IntList
+                    ? toInt(item)
+                    : item.isNumber() && std::isfinite(item.asDouble());
+      if (!ok)
+        return fail();
+    }
+    return true;
+  }
+  }
+  return true;
+}
+
+bool bindArguments(const std::string &callee, SourceLoc calleeLoc,
+                   const std::vector<ArgSpec> &specs,
+                   const std::vector<BoundArg> &args, const Graph &graph,
+                   ConfigMap &out, DiagnosticEngine &diags) {
+  bool ok = true;
+  std::map<std::string, SourceLoc> given;
+  size_t position = 0;
+  for (const BoundArg &arg : args) {
+    const ArgSpec *spec = nullptr;
+    if (arg.name.empty()) {
+      while (position < specs.size() && !specs[position].positional)
+        ++position;
+      if (position >= specs.size()) {
+        size_t positional = 0;
+        for (const ArgSpec &s : specs)
+          positional += s.positional ? 1 : 0;
+        diags.error(arg.loc,
+                    callee + " takes at most " + std::to_string(positional) +
+                        " positional argument" + (positional == 1 ? "" : "s") +
+                        ", got more",
+                    "pass the remaining settings by name, e.g. name=value");
+        ok = false;
+        continue;
+      }
+      spec = &specs[position++];
+    } else {
+      for (const ArgSpec &s : specs) {
+        if (s.name == arg.name)
+          spec = &s;
+        for (const std::string &alias : s.aliases)
+          if (alias == arg.name)
+            spec = &s;
+      }
+      if (!spec) {
+        std::vector<std::string> names;
+        for (const ArgSpec &s : specs)
+          names.push_back(s.name);
+        std::string guess = closestMatch(arg.name, names);
+        std::string hint =
+            guess.empty() ? (names.empty() ? callee + " takes no arguments"
+                                           : "it takes " + joinWords(names))
+                          : "did you mean '" + guess + "'?";
+        diags.error(arg.loc, callee + " has no argument '" + arg.name + "'",
+                    hint);
+        ok = false;
+        continue;
+      }
+    }
+    auto [it, inserted] = given.emplace(spec->name, arg.loc);
+    if (!inserted) {
+      diags.error(arg.loc,
+                  callee + "'s argument '" + spec->name + "' is given twice");
+      diags.note(it->second, "first given here");
+      ok = false;
+      continue;
+    }
+    SemaValue value = arg.value;
+    if (value.kind == SemaValue::Kind::None) {
+      ok = false; // already reported
+      continue;
+    }
+    if (!value.loc.valid())
+      value.loc = arg.loc;
+    if (!convertArgument(callee, *spec, value, graph, diags)) {
+      ok = false;
+      continue;
+    }
+    out[spec->name] = value;
+  }
+  for (const ArgSpec &spec : specs) {
+    if (out.count(spec.name) || given.count(spec.name))
+      continue;
+    if (spec.required) {
+      diags.error(calleeLoc, callee + " needs its argument '" + spec.name + "'",
+                  "e.g. " + callee + "(" + spec.name + "=...)");
+      ok = false;
+      continue;
+    }
+    SemaValue value = spec.defaultValue;
+    if (value.kind != SemaValue::Kind::None &&
+        !convertArgument(callee, spec, value, graph, diags))
+      ok = false; // a default of the wrong type: a bug in a signature
+    out[spec.name] = value;
+  }
+  return ok;
+}
+
+} // namespace dlc

@@ -1,0 +1,45 @@
+//===- SemaValue.cpp ------------------------------------------------------===//
+#include "frontend/SemaValue.h"
+
+#include <sstream>
+
+namespace dlc {
+
+static std::string formatNumber(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
+
+std::string describeValue(const SemaValue &value, const Graph &graph) {
+  switch (value.kind) {
+  case SemaValue::Kind::None:
+    return "nothing";
+  case SemaValue::Kind::Int:
+    return "integer " + std::to_string(value.intValue);
+  case SemaValue::Kind::Float:
+    return "number " + formatNumber(value.floatValue);
+  case SemaValue::Kind::Bool:
+    return value.boolValue ? "true" : "false";
+  case SemaValue::Kind::String:
+    return "string \"" + value.text + "\"";
+  case SemaValue::Kind::Word:
+    return "'" + value.text + "'";
+  case SemaValue::Kind::List:
+    return "a list of " + std::to_string(value.items.size()) + " items";
+  case SemaValue::Kind::Tensor:
+    if (value.tensor >= 0 &&
+        static_cast<size_t>(value.tensor) < graph.values.size())
+      return "a tensor " + formatTensor(graph.values[value.tensor].type);
+    return "a tensor";
+  case SemaValue::Kind::Tuple:
+    return "a tuple of " + std::to_string(value.items.size()) + " tensors";
+  case SemaValue::Kind::Layer:
+    return "a layer (" + value.layer->type + ")";
+  case SemaValue::Kind::Callable:
+    return "'" + value.text + "' (not called)";
+  }
+  return "a value";
+}
+
+} // namespace dlc

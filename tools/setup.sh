@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every system package dlc needs to build, test and train.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build python3 python3-pip
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+  libfmt-dev googletest libgtest-dev zlib1g-dev
+  clang-format
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: all system packages present"
+fi
+
+# lit: Debian ships lit.py inside llvm-19-tools' tree; a pip `lit` works too.
+if [ ! -f /usr/lib/llvm-19/build/utils/lit/lit.py ] && ! command -v lit >/dev/null; then
+  python3 -m pip install -q lit
+fi
