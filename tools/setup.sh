@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build python3 python3-pip
+  build-essential cmake ninja-build python3
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libfmt-dev googletest libgtest-dev zlib1g-dev
   clang-format
@@ -28,7 +28,8 @@ else
   echo "setup: all system packages present"
 fi
 
-# lit: Debian ships lit.py inside llvm-19-tools' tree; a pip `lit` works too.
-if [ ! -f /usr/lib/llvm-19/build/utils/lit/lit.py ] && ! command -v lit >/dev/null; then
-  python3 -m pip install -q lit
+# lit and FileCheck come with llvm-19-tools.
+if [ ! -f /usr/lib/llvm-19/build/utils/lit/lit.py ] || [ ! -x /usr/lib/llvm-19/bin/FileCheck ]; then
+  echo "setup: llvm-19-tools is installed but lit.py or FileCheck is missing" >&2
+  exit 1
 fi
