@@ -33,6 +33,50 @@ ArgSpec word(std::string name, std::vector<std::string> words,
   return spec;
 }
 
+ArgSpec inRange(ArgSpec spec, double low, double high, bool lowOpen,
+                bool highOpen) {
+  spec.range = ArgRange{low, high, lowOpen, highOpen};
+  return spec;
+}
+
+static std::string formatNumber(double v) {
+  if (std::fabs(v) < 1e15 && std::floor(v) == v)
+    return std::to_string(static_cast<int64_t>(v));
+  std::string s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.')
+    s.pop_back();
+  return s;
+}
+
+/// Reports the first number of `value` outside `spec.range`.
+static bool checkRange(const std::string &callee, const ArgSpec &spec,
+                       const SemaValue &value, DiagnosticEngine &diags) {
+  if (!spec.range)
+    return true;
+  const ArgRange &r = *spec.range;
+  if (value.kind == SemaValue::Kind::List) {
+    for (const SemaValue &item : value.items)
+      if (!checkRange(callee, spec, item, diags))
+        return false;
+    return true;
+  }
+  if (!value.isNumber())
+    return true;
+  double v = value.asDouble();
+  bool below = r.lowOpen ? v <= r.low : v < r.low;
+  bool above = r.highOpen ? v >= r.high : v > r.high;
+  if (!below && !above)
+    return true;
+  std::string interval = std::string(r.lowOpen ? "(" : "[") +
+                         formatNumber(r.low) + ", " + formatNumber(r.high) +
+                         (r.highOpen ? ")" : "]");
+  diags.error(value.loc, callee + "'s argument '" + spec.name +
+                             "' must be in " + interval + ", got " +
+                             formatNumber(v));
+  return false;
+}
+
 static const char *typeName(ArgType type) {
   switch (type) {
   case ArgType::Any:
@@ -81,9 +125,9 @@ static std::string joinWords(const std::vector<std::string> &words) {
   return out;
 }
 
-bool convertArgument(const std::string &callee, const ArgSpec &spec,
-                     SemaValue &value, const Graph &graph,
-                     DiagnosticEngine &diags) {
+static bool convertType(const std::string &callee, const ArgSpec &spec,
+                        SemaValue &value, const Graph &graph,
+                        DiagnosticEngine &diags) {
   auto fail = [&](const std::string &hint = "") {
     std::string expected = typeName(spec.type);
     if (spec.type == ArgType::Word)
@@ -159,6 +203,13 @@ bool convertArgument(const std::string &callee, const ArgSpec &spec,
   }
   }
   return true;
+}
+
+bool convertArgument(const std::string &callee, const ArgSpec &spec,
+                     SemaValue &value, const Graph &graph,
+                     DiagnosticEngine &diags) {
+  return convertType(callee, spec, value, graph, diags) &&
+         checkRange(callee, spec, value, diags);
 }
 
 bool bindArguments(const std::string &callee, SourceLoc calleeLoc,

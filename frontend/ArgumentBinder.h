@@ -12,6 +12,7 @@
 
 #include "frontend/SemaValue.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,14 @@ enum class ArgType {
   FloatList,
 };
 
+/// The interval a number (or every number of a list) must lie in.
+struct ArgRange {
+  double low;
+  double high;
+  bool lowOpen = false;  // (low, ... instead of [low, ...
+  bool highOpen = false; // ..., high) instead of ..., high]
+};
+
 struct ArgSpec {
   std::string name;
   ArgType type = ArgType::Any;
@@ -37,6 +46,7 @@ struct ArgSpec {
   std::vector<std::string> words;   // ArgType::Word
   bool positional = true;           // may be given by position
   std::vector<std::string> aliases; // Keras spellings: kernel_size, ...
+  std::optional<ArgRange> range;
 };
 
 /// An evaluated argument.
@@ -66,6 +76,8 @@ ArgSpec required(std::string name, ArgType type);
 ArgSpec optional(std::string name, ArgType type, SemaValue defaultValue);
 ArgSpec word(std::string name, std::vector<std::string> words,
              std::string defaultWord);
+ArgSpec inRange(ArgSpec spec, double low, double high, bool lowOpen = false,
+                bool highOpen = false);
 
 } // namespace dlc
 

@@ -906,9 +906,10 @@ Elaborator::runSequentialBody(Scope &scope, const std::vector<StmtPtr> &body,
       ok = false;
       continue;
     }
-    if (!ok)
-      continue; // later layers depend on a failed one: do not cascade
     SemaValue value = eval(scope, *stmt->value);
+    if (!ok)
+      continue; // constructed (its arguments checked), but its input is
+                // unknown after an earlier failure: not applied
     if (value.kind == SemaValue::Kind::None) {
       ok = false;
       continue;

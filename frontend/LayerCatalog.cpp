@@ -492,6 +492,33 @@ static std::vector<ArgSpec> convArgs(bool hasFilters, bool pair, bool transpose,
   return args;
 }
 
+/// The interval of each numeric layer argument, by name (the same for every
+/// layer that takes it).
+static std::optional<ArgRange> layerArgRange(const std::string &name) {
+  static const std::map<std::string, ArgRange> ranges = {
+      {"units", {1, 1e9}},
+      {"filters", {1, 1e9}},
+      {"kernel", {1, 1e9}},
+      {"strides", {1, 1e9}},
+      {"dilation", {1, 1e9}},
+      {"groups", {1, 1e9}},
+      {"depth_multiplier", {1, 1e9}},
+      {"output_padding", {0, 1e9}},
+      {"pool", {1, 1e9}},
+      {"size", {1, 1e6}},
+      {"input_dim", {1, 1e9}},
+      {"output_dim", {1, 1e9}},
+      {"rate", {0, 1, false, true}},
+      {"momentum", {0, 1}},
+      {"epsilon", {0, 1, true, false}},
+      {"alpha", {-1e6, 1e6}},
+  };
+  auto it = ranges.find(name);
+  if (it == ranges.end())
+    return std::nullopt;
+  return it->second;
+}
+
 static std::vector<LayerSchema> buildSchemas() {
   std::vector<LayerSchema> s;
   auto add = [&](std::string name, std::vector<ArgSpec> args, bool weights,
@@ -499,6 +526,8 @@ static std::vector<LayerSchema> buildSchemas() {
     LayerSchema schema;
     schema.name = std::move(name);
     schema.args = std::move(args);
+    for (ArgSpec &spec : schema.args)
+      spec.range = layerArgRange(spec.name);
     schema.args.push_back(byName(optional("name", ArgType::String, {})));
     schema.args.push_back(
         byName(optional("trainable", ArgType::Bool, boolValue(true))));

@@ -220,6 +220,8 @@ private:
   uint64_t consumed_ = 0;
   unsigned depth_ = 0;
   StmtContext *stmt_ = nullptr;
+  /// `consumed_` when an unclosed '{' was last reported.
+  uint64_t unclosedReported_ = UINT64_MAX;
 };
 
 //===----------------------------------------------------------------------===//
@@ -308,6 +310,11 @@ bool Parser::expectClose(K close, SourceLoc open, bool inList) {
 }
 
 void Parser::reportUnclosedBrace(SourceLoc open) {
+  // Bodies nested in one another all end at the same token: report the
+  // innermost only.
+  if (unclosedReported_ == consumed_)
+    return;
+  unclosedReported_ = consumed_;
   std::string found = at(K::Eof)
                           ? std::string("end of file")
                           : describeToken(tok_) + " at " + locText(tok_.loc);

@@ -50,13 +50,10 @@ const char *categoryName(Category c) {
   return "value";
 }
 
-/// A value checked against a range after binding.
+/// A named argument's interval, applied to its ArgSpec before binding.
 struct Range {
   std::string arg;
-  double low;
-  double high;
-  bool lowOpen;
-  bool highOpen;
+  ArgRange range;
 };
 
 struct CallSchema {
@@ -82,10 +79,10 @@ const std::vector<CallSchema> &callSchemas() {
     std::vector<CallSchema> t;
     ArgSpec lr001 =
         alias(optional("lr", ArgType::Float, num(0.001)), {"learning_rate"});
-    Range lrRange{"lr", 0, 1e3, true, false};
-    Range beta1{"beta_1", 0, 1, false, true};
-    Range beta2{"beta_2", 0, 1, false, true};
-    Range eps{"epsilon", 0, 1, true, false};
+    Range lrRange{"lr", {0, 1e3, true, false}};
+    Range beta1{"beta_1", {0, 1, false, true}};
+    Range beta2{"beta_2", {0, 1, false, true}};
+    Range eps{"epsilon", {0, 1, true, false}};
     // Data sources.
     t.push_back(
         {"idx", Category::Data, {required("path", ArgType::String)}, {}});
@@ -95,12 +92,12 @@ const std::vector<CallSchema> &callSchemas() {
                   optional("label_column", ArgType::Int, integer(0)),
                   optional("header", ArgType::Bool, flag(true)),
                   optional("scale", ArgType::Float, num(1.0 / 255.0))},
-                 {{"scale", 0, 1e9, true, false}}});
+                 {{"scale", {0, 1e9, true, false}}}});
     t.push_back({"npy",
                  Category::Data,
                  {required("path", ArgType::String),
                   optional("scale", ArgType::Float, num(1.0))},
-                 {{"scale", 0, 1e9, true, false}}});
+                 {{"scale", {0, 1e9, true, false}}}});
     t.push_back({"pairs",
                  Category::Data,
                  {required("source", ArgType::Any),
@@ -122,7 +119,7 @@ const std::vector<CallSchema> &callSchemas() {
                  Category::Optimizer,
                  {lr01, optional("momentum", ArgType::Float, num(0.0)),
                   optional("nesterov", ArgType::Bool, flag(false))},
-                 {lrRange, {"momentum", 0, 1, false, true}}});
+                 {lrRange, {"momentum", {0, 1, false, true}}}});
     t.push_back({"rmsprop",
                  Category::Optimizer,
                  {lr001, optional("rho", ArgType::Float, num(0.9)),
@@ -130,8 +127,8 @@ const std::vector<CallSchema> &callSchemas() {
                   optional("epsilon", ArgType::Float, num(1e-7)),
                   optional("centered", ArgType::Bool, flag(false))},
                  {lrRange,
-                  {"rho", 0, 1, false, true},
-                  {"momentum", 0, 1, false, true},
+                  {"rho", {0, 1, false, true}},
+                  {"momentum", {0, 1, false, true}},
                   eps}});
     t.push_back({"adam",
                  Category::Optimizer,
@@ -148,7 +145,7 @@ const std::vector<CallSchema> &callSchemas() {
           optional("beta_2", ArgType::Float, num(0.999)),
           optional("epsilon", ArgType::Float, num(1e-7)),
           optional("amsgrad", ArgType::Bool, flag(false))},
-         {lrRange, beta1, beta2, eps, {"weight_decay", 0, 1, false, false}}});
+         {lrRange, beta1, beta2, eps, {"weight_decay", {0, 1, false, false}}}});
     // Schedules. decay_steps = auto: one epoch's steps for the decays, the
     // whole run's steps for cosine_decay.
     t.push_back({"constant", Category::Schedule, {}, {}});
@@ -157,39 +154,39 @@ const std::vector<CallSchema> &callSchemas() {
                  {optional("decay_rate", ArgType::Float, num(1.0)),
                   optional("decay_steps", ArgType::Any, auto_()),
                   optional("staircase", ArgType::Bool, flag(false))},
-                 {{"decay_rate", 0, 1e6, false, false}}});
+                 {{"decay_rate", {0, 1e6, false, false}}}});
     t.push_back({"exponential_decay",
                  Category::Schedule,
                  {optional("decay_rate", ArgType::Float, num(0.96)),
                   optional("decay_steps", ArgType::Any, auto_()),
                   optional("staircase", ArgType::Bool, flag(false))},
-                 {{"decay_rate", 0, 1, true, false}}});
+                 {{"decay_rate", {0, 1, true, false}}}});
     t.push_back(
         {"step_decay",
          Category::Schedule,
          {optional("factor", ArgType::Float, num(0.1)),
           optional("every", ArgType::Int, integer(10))},
-         {{"factor", 0, 1, true, false}, {"every", 1, 1e9, false, false}}});
+         {{"factor", {0, 1, true, false}}, {"every", {1, 1e9, false, false}}}});
     t.push_back({"cosine_decay",
                  Category::Schedule,
                  {optional("decay_steps", ArgType::Any, auto_()),
                   optional("alpha", ArgType::Float, num(0.0)),
                   optional("warmup_steps", ArgType::Int, integer(0))},
-                 {{"alpha", 0, 1, false, false},
-                  {"warmup_steps", 0, 1e12, false, false}}});
+                 {{"alpha", {0, 1, false, false}},
+                  {"warmup_steps", {0, 1e12, false, false}}}});
     // Metrics.
     for (const char *name : {"accuracy", "mse", "mae"})
       t.push_back({name, Category::Metric, {}, {}});
     t.push_back({"top_k_accuracy",
                  Category::Metric,
                  {optional("k", ArgType::Int, integer(5))},
-                 {{"k", 1, 1e6, false, false}}});
+                 {{"k", {1, 1e6, false, false}}}});
     // Regularizers.
     for (const char *name : {"l1", "l2"})
       t.push_back({name,
                    Category::Regularizer,
                    {required("factor", ArgType::Float)},
-                   {{"factor", 0, 1e3, false, false}}});
+                   {{"factor", {0, 1e3, false, false}}}});
     // Augmentations and noise.
     t.push_back(
         {"random_flip",
@@ -200,16 +197,16 @@ const std::vector<CallSchema> &callSchemas() {
     t.push_back({"random_translate",
                  Category::Augmentation,
                  {required("pixels", ArgType::Int)},
-                 {{"pixels", 0, 1e4, false, false}}});
+                 {{"pixels", {0, 1e4, false, false}}}});
     t.push_back({"random_crop",
                  Category::Augmentation,
                  {required("size", ArgType::IntPair),
                   optional("padding", ArgType::Int, integer(0))},
-                 {{"padding", 0, 1e4, false, false}}});
+                 {{"padding", {0, 1e4, false, false}}}});
     t.push_back({"gaussian_noise",
                  Category::Augmentation,
                  {required("stddev", ArgType::Float)},
-                 {{"stddev", 0, 1e6, false, false}}});
+                 {{"stddev", {0, 1e6, false, false}}}});
     // Callbacks.
     t.push_back(
         {"early_stopping",
@@ -219,15 +216,15 @@ const std::vector<CallSchema> &callSchemas() {
                "val_loss"),
           optional("min_delta", ArgType::Float, num(0.0)),
           optional("restore_best", ArgType::Bool, flag(false))},
-         {{"patience", 0, 1e6, false, false},
-          {"min_delta", 0, 1e6, false, false}}});
+         {{"patience", {0, 1e6, false, false}},
+          {"min_delta", {0, 1e6, false, false}}}});
     t.push_back(
         {"checkpoint",
          Category::Callback,
          {optional("every", ArgType::Int, integer(1)),
           optional("dir", ArgType::String,
                    SemaValue::ofText(SemaValue::Kind::String, "checkpoints"))},
-         {{"every", 1, 1e6, false, false}}});
+         {{"every", {1, 1e6, false, false}}}});
     t.push_back(
         {"load", Category::Load, {required("path", ArgType::String)}, {}});
     return t;
@@ -453,36 +450,15 @@ std::optional<ConfigValue> TrainChecker::call(const Expr &expr,
   if (!ok)
     return fail();
   std::vector<ArgSpec> specs = schema->args;
+  for (const Range &range : schema->ranges)
+    for (ArgSpec &spec : specs)
+      if (spec.name == range.arg)
+        spec.range = range.range;
   if (result.kwargs.count("source"))
     specs.erase(specs.begin());
   ConfigMap values;
   if (!bindArguments(name, calleeExpr->loc, specs, bound, graph_, values,
                      diags_))
-    return fail();
-  for (const Range &range : schema->ranges) {
-    auto it = values.find(range.arg);
-    if (it == values.end() || !it->second.isNumber())
-      continue;
-    double v = it->second.asDouble();
-    bool below = range.lowOpen ? v <= range.low : v < range.low;
-    bool above = range.highOpen ? v >= range.high : v > range.high;
-    if (below || above) {
-      auto fmt = [](double x) {
-        std::string s = std::to_string(x);
-        s.erase(s.find_last_not_of('0') + 1);
-        if (!s.empty() && s.back() == '.')
-          s.pop_back();
-        return s;
-      };
-      diags_.error(it->second.loc.valid() ? it->second.loc : calleeExpr->loc,
-                   name + "'s " + range.arg + " must be in " +
-                       (range.lowOpen ? "(" : "[") + fmt(range.low) + ", " +
-                       fmt(range.high) + (range.highOpen ? ")" : "]") +
-                       ", got " + fmt(v));
-      ok = false;
-    }
-  }
-  if (!ok)
     return fail();
   // decay_steps: a positive integer or `auto`.
   auto steps = values.find("decay_steps");

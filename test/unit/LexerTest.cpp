@@ -272,7 +272,9 @@ TEST_F(LexerTest, SingleQuotedStringIsOneError) {
 }
 
 TEST_F(LexerTest, ControlCharactersInStrings) {
-  Lexed l = lex(std::string("\"a\x01" "b\tc\"") + " \"d\r\n");
+  Lexed l = lex(std::string("\"a\x01"
+                            "b\tc\"") +
+                " \"d\r\n");
   EXPECT_EQ(l.errors, 2u) << l.diagText;
   EXPECT_NE(l.diagText.find("t.dl:1:3: error: control character '\\x01' in "
                             "string"),

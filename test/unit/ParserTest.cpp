@@ -678,6 +678,12 @@ TEST_F(ParserTest, UnclosedBrace) {
 
   expectError("train t {\n  epochs = 1\n", 1, 9,
               "unclosed '{': expected '}' before end of file");
+  // Nested bodies left open: one message, for the innermost.
+  Parse nested = parse("model m(x: f32[1]) {\n  if x {\n    if y {\n");
+  EXPECT_EQ(nested.errors, 1u) << nested.diagText;
+  EXPECT_NE(nested.diagText.find("t.dl:3:10: error: unclosed '{'"),
+            std::string::npos)
+      << nested.diagText;
 }
 
 TEST_F(ParserTest, StatementTerminators) {
