@@ -115,13 +115,9 @@ SemaValue Elaborator::eval(Scope &scope, const Expr &expr) {
 
   switch (expr.kind) {
   case Expr::Kind::Number:
-    if (expr.isInteger && std::fabs(expr.number) <= 9.0e15)
-      return SemaValue::ofInt(static_cast<int64_t>(expr.number), expr.loc);
-    return SemaValue::ofFloat(expr.number, expr.loc);
   case Expr::Kind::String:
-    return SemaValue::ofText(SemaValue::Kind::String, expr.text, expr.loc);
   case Expr::Kind::Bool:
-    return SemaValue::ofBool(expr.boolean, expr.loc);
+    return *literalValue(expr);
   case Expr::Kind::Name:
     return evalName(scope, expr);
   case Expr::Kind::Call:

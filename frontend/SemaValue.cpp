@@ -1,6 +1,10 @@
 //===- SemaValue.cpp ------------------------------------------------------===//
 #include "frontend/SemaValue.h"
 
+#include "frontend/AST.h"
+
+#include <cmath>
+
 #include <sstream>
 
 namespace dlc {
@@ -9,6 +13,21 @@ static std::string formatNumber(double value) {
   std::ostringstream os;
   os << value;
   return os.str();
+}
+
+std::optional<SemaValue> literalValue(const Expr &expr) {
+  switch (expr.kind) {
+  case Expr::Kind::Number:
+    if (expr.isInteger && std::fabs(expr.number) <= 9.0e15)
+      return SemaValue::ofInt(static_cast<int64_t>(expr.number), expr.loc);
+    return SemaValue::ofFloat(expr.number, expr.loc);
+  case Expr::Kind::String:
+    return SemaValue::ofText(SemaValue::Kind::String, expr.text, expr.loc);
+  case Expr::Kind::Bool:
+    return SemaValue::ofBool(expr.boolean, expr.loc);
+  default:
+    return std::nullopt;
+  }
 }
 
 std::string describeValue(const SemaValue &value, const Graph &graph) {

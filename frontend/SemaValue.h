@@ -15,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,11 @@ struct SemaValue {
     return kind == Kind::Int ? static_cast<double>(intValue) : floatValue;
   }
 };
+
+/// The value of a literal (number, string, true/false); nullopt for any
+/// other expression. Integers written as such become Int (the parser keeps
+/// them below 2^53), everything else Float.
+std::optional<SemaValue> literalValue(const Expr &expr);
 
 /// How a value reads in a message: "integer 3", "tensor f32[28, 28, 1]",
 /// "word 'same'", "layer conv2d", ...

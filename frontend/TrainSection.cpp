@@ -312,13 +312,9 @@ std::optional<SemaValue> TrainChecker::constant(const Expr &expr, int depth) {
   }
   switch (expr.kind) {
   case Expr::Kind::Number:
-    if (expr.isInteger && std::fabs(expr.number) <= 9.0e15)
-      return SemaValue::ofInt(static_cast<int64_t>(expr.number), expr.loc);
-    return SemaValue::ofFloat(expr.number, expr.loc);
   case Expr::Kind::String:
-    return SemaValue::ofText(SemaValue::Kind::String, expr.text, expr.loc);
   case Expr::Kind::Bool:
-    return SemaValue::ofBool(expr.boolean, expr.loc);
+    return *literalValue(expr);
   case Expr::Kind::Name:
     return SemaValue::ofText(SemaValue::Kind::Word, expr.text, expr.loc);
   case Expr::Kind::List: {
