@@ -77,6 +77,15 @@ static bool checkRange(const std::string &callee, const ArgSpec &spec,
   return false;
 }
 
+/// The note for a word that names nothing: "did you mean 'y'?" or a
+/// reminder that names must be assigned before use.
+static std::string undefinedHint(const std::string &word,
+                                 const std::vector<std::string> &names) {
+  std::string guess = closestMatch(word, names);
+  return guess.empty() ? "assign it before its use: " + word + " = ..."
+                       : "did you mean '" + guess + "'?";
+}
+
 static const char *typeName(ArgType type) {
   switch (type) {
   case ArgType::Any:
@@ -127,8 +136,14 @@ static std::string joinWords(const std::vector<std::string> &words) {
 
 static bool convertType(const std::string &callee, const ArgSpec &spec,
                         SemaValue &value, const Graph &graph,
-                        DiagnosticEngine &diags) {
-  auto fail = [&](const std::string &hint = "") {
+                        DiagnosticEngine &diags,
+                        const std::vector<std::string> &names) {
+  auto fail = [&](std::string hint = "") {
+    if (spec.type == ArgType::Bool && hint.empty())
+      hint = "write true or false";
+    if (value.kind == SemaValue::Kind::Word && hint.empty())
+      hint = "'" + value.text + "' is not a defined name; " +
+             undefinedHint(value.text, names);
     std::string expected = typeName(spec.type);
     if (spec.type == ArgType::Word)
       expected += " " + joinWords(spec.words);
@@ -151,7 +166,9 @@ static bool convertType(const std::string &callee, const ArgSpec &spec,
     return value.kind == SemaValue::Kind::Bool || fail();
   case ArgType::String:
     return value.kind == SemaValue::Kind::String ||
-           fail("write the path in double quotes");
+           fail("write it in double quotes: \"" +
+                (value.kind == SemaValue::Kind::Word ? value.text : "...") +
+                "\"");
   case ArgType::Word: {
     // A word may also name a layer (activation=relu): it is still a word.
     if (value.kind != SemaValue::Kind::Word &&
@@ -207,15 +224,18 @@ static bool convertType(const std::string &callee, const ArgSpec &spec,
 
 bool convertArgument(const std::string &callee, const ArgSpec &spec,
                      SemaValue &value, const Graph &graph,
-                     DiagnosticEngine &diags) {
-  return convertType(callee, spec, value, graph, diags) &&
+                     DiagnosticEngine &diags,
+                     const std::vector<std::string> &namesInScope) {
+  return convertType(callee, spec, value, graph, diags, namesInScope) &&
          checkRange(callee, spec, value, diags);
 }
 
 bool bindArguments(const std::string &callee, SourceLoc calleeLoc,
                    const std::vector<ArgSpec> &specs,
                    const std::vector<BoundArg> &args, const Graph &graph,
-                   ConfigMap &out, DiagnosticEngine &diags) {
+                   ConfigMap &out, DiagnosticEngine &diags,
+                   const std::vector<std::string> &namesInScope) {
+  const std::vector<std::string> &names = namesInScope;
   bool ok = true;
   std::map<std::string, SourceLoc> given;
   size_t position = 0;
@@ -228,11 +248,18 @@ bool bindArguments(const std::string &callee, SourceLoc calleeLoc,
         size_t positional = 0;
         for (const ArgSpec &s : specs)
           positional += s.positional ? 1 : 0;
-        diags.error(arg.loc,
-                    callee + " takes at most " + std::to_string(positional) +
-                        " positional argument" + (positional == 1 ? "" : "s") +
-                        ", got more",
-                    "pass the remaining settings by name, e.g. name=value");
+        if (arg.value.kind == SemaValue::Kind::Word)
+          diags.error(arg.loc, "'" + arg.value.text + "' is not defined",
+                      undefinedHint(arg.value.text, names));
+        else if (positional == 0)
+          diags.error(arg.loc, callee + " takes no positional arguments",
+                      "remove the argument");
+        else
+          diags.error(arg.loc,
+                      callee + " takes at most " + std::to_string(positional) +
+                          " positional argument" +
+                          (positional == 1 ? "" : "s") + ", got more",
+                      "pass the remaining settings by name, e.g. name=value");
         ok = false;
         continue;
       }
@@ -246,14 +273,15 @@ bool bindArguments(const std::string &callee, SourceLoc calleeLoc,
             spec = &s;
       }
       if (!spec) {
-        std::vector<std::string> names;
+        std::vector<std::string> argNames;
         for (const ArgSpec &s : specs)
-          names.push_back(s.name);
-        std::string guess = closestMatch(arg.name, names);
+          argNames.push_back(s.name);
+        std::string guess = closestMatch(arg.name, argNames);
         std::string hint =
-            guess.empty() ? (names.empty() ? callee + " takes no arguments"
-                                           : "it takes " + joinWords(names))
-                          : "did you mean '" + guess + "'?";
+            guess.empty()
+                ? (argNames.empty() ? callee + " takes no arguments"
+                                    : "it takes " + joinWords(argNames))
+                : "did you mean '" + guess + "'?";
         diags.error(arg.loc, callee + " has no argument '" + arg.name + "'",
                     hint);
         ok = false;
@@ -275,7 +303,7 @@ bool bindArguments(const std::string &callee, SourceLoc calleeLoc,
     }
     if (!value.loc.valid())
       value.loc = arg.loc;
-    if (!convertArgument(callee, *spec, value, graph, diags)) {
+    if (!convertArgument(callee, *spec, value, graph, diags, names)) {
       ok = false;
       continue;
     }

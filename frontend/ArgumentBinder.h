@@ -59,17 +59,21 @@ struct BoundArg {
 /// Binds `args` to `specs` into `out` (every spec gets a value: given,
 /// default, or SemaValue::None for an optional argument without default).
 /// Errors name `callee` and point at the offending argument or at
-/// `calleeLoc`. Returns false after reporting an error.
+/// `calleeLoc`; a bare word where no word is expected is reported as an
+/// undefined name, with a "did you mean" among `namesInScope`. Returns false
+/// after reporting an error.
 bool bindArguments(const std::string &callee, SourceLoc calleeLoc,
                    const std::vector<ArgSpec> &specs,
                    const std::vector<BoundArg> &args, const Graph &graph,
-                   ConfigMap &out, DiagnosticEngine &diags);
+                   ConfigMap &out, DiagnosticEngine &diags,
+                   const std::vector<std::string> &namesInScope = {});
 
 /// Checks and converts one value to `spec`'s type (IntPair becomes a list
-/// of two ints). Reports and returns false when it does not fit.
+/// of two ints) and range. Reports and returns false when it does not fit.
 bool convertArgument(const std::string &callee, const ArgSpec &spec,
                      SemaValue &value, const Graph &graph,
-                     DiagnosticEngine &diags);
+                     DiagnosticEngine &diags,
+                     const std::vector<std::string> &namesInScope = {});
 
 /// Convenience constructors for signatures.
 ArgSpec required(std::string name, ArgType type);

@@ -2,8 +2,10 @@
 #include "frontend/Diagnostics.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
-#include <sstream>
+#include <sys/stat.h>
 
 namespace dlc {
 
@@ -31,24 +33,52 @@ std::string_view SourceFile::lineText(unsigned line) const {
 
 const SourceFile *SourceManager::load(const std::string &path,
                                       std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open file '" + path + "'";
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) {
+    error = "cannot open file '" + path + "': " + std::strerror(errno);
     return nullptr;
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
+  if (!S_ISREG(info.st_mode)) {
+    error = "cannot read '" + path + "': " +
+            (S_ISDIR(info.st_mode) ? "it is a folder" : "it is not a file");
+    return nullptr;
+  }
+  if (info.st_size > kMaxSourceBytes) {
+    error = "cannot read '" + path + "': it is " +
+            std::to_string(info.st_size >> 20) + " MiB, more than the " +
+            std::to_string(kMaxSourceBytes >> 20) + " MiB a .dl file may have";
+    return nullptr;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open file '" + path + "': " + std::strerror(errno);
+    return nullptr;
+  }
+  // Read at most the limit even if the file grew since stat().
+  std::string text(static_cast<size_t>(info.st_size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
   if (in.bad()) {
     error = "cannot read file '" + path + "'";
     return nullptr;
   }
-  return add(path, buffer.str());
+  return add(path, std::move(text));
 }
 
 const SourceFile *SourceManager::add(std::string path, std::string text) {
   files_.push_back(
       std::make_unique<SourceFile>(std::move(path), std::move(text)));
   return files_.back().get();
+}
+
+/// Messages quote user text (names, values); a huge one is cut so that one
+/// error stays readable.
+static std::string shorten(const std::string &text) {
+  const size_t limit = 600;
+  if (text.size() <= limit)
+    return text;
+  return text.substr(0, limit) + "... (" + std::to_string(text.size() - limit) +
+         " more characters)";
 }
 
 static const char *severityName(Severity severity) {
@@ -79,8 +109,13 @@ static void printSourceLine(std::ostream &os, SourceLoc loc) {
     if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
       c = '?';
   os << "    " << text << "\n    ";
-  for (size_t i = begin; i < col && i < begin + shown.size(); ++i)
-    os << (shown[i - begin] == '\t' ? '\t' : ' ');
+  // One space per character: UTF-8 continuation bytes take no column.
+  for (size_t i = begin; i < col && i < begin + shown.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(shown[i - begin]);
+    if ((c & 0xC0) == 0x80)
+      continue;
+    os << (c == '\t' ? '\t' : ' ');
+  }
   os << "^\n";
 }
 
@@ -102,11 +137,11 @@ void DiagnosticEngine::report(Severity severity, SourceLoc loc,
   }
   if (loc.valid())
     os_ << loc.file->path() << ":" << loc.line << ":" << loc.col << ": ";
-  os_ << severityName(severity) << ": " << message << "\n";
+  os_ << severityName(severity) << ": " << shorten(message) << "\n";
   if (loc.valid())
     printSourceLine(os_, loc);
   if (!hint.empty())
-    os_ << "note: " << hint << "\n";
+    os_ << "note: " << shorten(hint) << "\n";
 }
 
 void DiagnosticEngine::error(SourceLoc loc, const std::string &message,
@@ -124,7 +159,7 @@ void DiagnosticEngine::note(SourceLoc loc, const std::string &message) {
     return;
   if (loc.valid())
     os_ << loc.file->path() << ":" << loc.line << ":" << loc.col << ": ";
-  os_ << "note: " << message << "\n";
+  os_ << "note: " << shorten(message) << "\n";
 }
 
 /// Edit distance counting an adjacent transposition as one edit (optimal

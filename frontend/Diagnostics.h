@@ -48,7 +48,11 @@ struct SourceLoc {
 /// Owns every file read during one compile (the main file and its imports).
 class SourceManager {
 public:
-  /// Reads `path`; returns nullptr and sets `error` when it cannot.
+  /// The largest .dl file read (64 MiB).
+  static constexpr long long kMaxSourceBytes = 64ll << 20;
+
+  /// Reads the regular file `path` (not a folder or device, at most
+  /// kMaxSourceBytes); returns nullptr and sets `error` when it cannot.
   const SourceFile *load(const std::string &path, std::string &error);
   /// Adds an in-memory file (tests, stdin).
   const SourceFile *add(std::string path, std::string text);

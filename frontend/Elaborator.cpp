@@ -14,9 +14,9 @@ namespace dlc {
 
 namespace {
 
-constexpr int kMaxDepth = 64;         // nested definitions / blocks
-constexpr size_t kMaxNodes = 1000000; // ops in one graph
-constexpr int kMaxExprDepth = 256;    // expression nesting
+constexpr int kMaxDepth = 64;        // nested definitions / blocks
+constexpr size_t kMaxNodes = 100000; // ops in one graph
+constexpr int kMaxExprDepth = 256;   // expression nesting
 
 /// The built-in compile-time functions usable in blocks.
 const std::vector<std::string> &builtinFunctions() {
@@ -87,6 +87,7 @@ private:
 
   SemaValue fail() { return SemaValue::none(); }
   std::vector<std::string> knownCallables(const Scope &scope) const;
+  static std::vector<std::string> variableNames(const Scope &scope);
 
   const Program &program_;
   DiagnosticEngine &diags_;
@@ -170,6 +171,13 @@ std::vector<std::string> Elaborator::knownCallables(const Scope &scope) const {
   return names;
 }
 
+std::vector<std::string> Elaborator::variableNames(const Scope &scope) {
+  std::vector<std::string> names;
+  for (const auto &[name, value] : scope.vars)
+    names.push_back(name);
+  return names;
+}
+
 SemaValue Elaborator::evalName(Scope &scope, const Expr &expr) {
   auto var = scope.vars.find(expr.text);
   if (var != scope.vars.end()) {
@@ -207,7 +215,8 @@ SemaValue Elaborator::evalIndex(Scope &scope, const Expr &expr) {
   if (i < 0 || i >= size) {
     diags_.error(index.loc, "index " + std::to_string(index.intValue) +
                                 " is out of range for a list of " +
-                                std::to_string(size) + " items");
+                                std::to_string(size) +
+                                (size == 1 ? " item" : " items"));
     return fail();
   }
   SemaValue item = base.items[i];
@@ -546,6 +555,9 @@ std::string Elaborator::claimName(Scope &scope, const std::string &base,
       diags_.error(explicitName.loc, "two layers are named \"" + name + "\"",
                    "names are the keys of checkpoints and must be unique");
       diags_.note(it->second, "the name is first used here");
+      // Keep going with a name no one else has, so the two layers do not
+      // share weights and no further errors follow from this one.
+      return scope.prefix + name + "#" + std::to_string(scope.claimed.size());
     }
     return scope.prefix + name;
   }
@@ -597,7 +609,7 @@ SemaValue Elaborator::constructLayer(Scope &scope, const std::string &type,
   layer->loc = call.loc;
   layer->config = std::make_shared<ConfigMap>();
   if (!bindArguments(type, call.loc, schema->args, args, graph_, *layer->config,
-                     diags_))
+                     diags_, variableNames(scope)))
     return fail();
   layer->trainable = scope.trainable && (*layer->config)["trainable"].boolValue;
   layer->path = claimName(scope, type, (*layer->config)["name"], call.loc);
@@ -648,7 +660,7 @@ SemaValue Elaborator::constructDefinition(Scope &scope, const Decl &decl,
   layer->loc = call.loc;
   layer->config = std::make_shared<ConfigMap>();
   if (!bindArguments(decl.name, call.loc, specs, args, graph_, *layer->config,
-                     diags_))
+                     diags_, variableNames(scope)))
     return fail();
   layer->trainable = scope.trainable && (*layer->config)["trainable"].boolValue;
   layer->path = claimName(scope, decl.name, (*layer->config)["name"], call.loc);
@@ -999,6 +1011,8 @@ bool Elaborator::runStatement(Scope &scope, const Stmt &stmt, bool isLast,
       diags_.error(stmt.loc,
                    "cannot unpack " + describeValue(value, graph_) + " into " +
                        std::to_string(stmt.targets.size()) + " names");
+      for (const Target &target : stmt.targets)
+        scope.vars[target.name] = SemaValue::none();
       return false;
     }
     for (size_t i = 0; i < stmt.targets.size(); ++i)

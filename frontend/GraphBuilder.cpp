@@ -8,6 +8,7 @@ int GraphBuilder::addInput(const std::string &name, const TensorInfo &type) {
   value.type = type;
   value.name = name;
   graph_.values.push_back(value);
+  used_.push_back(false);
   int id = static_cast<int>(graph_.values.size()) - 1;
   graph_.inputs.push_back(id);
   return id;
@@ -58,6 +59,36 @@ int GraphBuilder::findOrCreateParam(const ParamSpec &spec, const OpOwner &owner,
   return id;
 }
 
+std::string GraphBuilder::describeSource(int value) const {
+  const Value &v = graph_.values[value];
+  if (v.producer < 0)
+    return "input '" + v.name + "'";
+  const Node &node = graph_.nodes[v.producer];
+  return node.layer.empty() ? node.op : node.layer;
+}
+
+std::string GraphBuilder::nameSources(const std::string &error,
+                                      const std::vector<int> &inputs) const {
+  if (inputs.size() < 2)
+    return error;
+  // "got f32[16] and f32[8]" -> "got f32[16] from dense and f32[8] from
+  // dense_1": each input's type, in order, gets the layer it comes from.
+  std::string out = error;
+  size_t from = out.find("got ");
+  if (from == std::string::npos)
+    return error;
+  for (int input : inputs) {
+    std::string type = formatTensor(graph_.values[input].type);
+    size_t at = out.find(type, from);
+    if (at == std::string::npos)
+      continue;
+    std::string note = " from " + describeSource(input);
+    out.insert(at + type.size(), note);
+    from = at + type.size() + note.size();
+  }
+  return out;
+}
+
 std::optional<std::vector<int>>
 GraphBuilder::addOp(const std::string &op, const std::vector<int> &inputs,
                     const Attrs &attrs, const OpOwner &owner, SourceLoc loc) {
@@ -66,7 +97,9 @@ GraphBuilder::addOp(const std::string &op, const std::vector<int> &inputs,
     inputTypes.push_back(type(value));
   ShapeResult shapes = inferShapes(op, inputTypes, attrs);
   if (!shapes.ok()) {
-    diags_.error(loc, owner.displayName + " " + shapes.error, shapes.hint);
+    diags_.error(loc,
+                 owner.displayName + " " + nameSources(shapes.error, inputs),
+                 shapes.hint);
     return std::nullopt;
   }
   Node node;
@@ -86,11 +119,14 @@ GraphBuilder::addOp(const std::string &op, const std::vector<int> &inputs,
   if (!ok)
     return std::nullopt;
   int nodeIndex = static_cast<int>(graph_.nodes.size());
+  for (int input : inputs)
+    used_[input] = true;
   for (const TensorInfo &result : shapes.results) {
     Value value;
     value.type = result;
     value.producer = nodeIndex;
     graph_.values.push_back(value);
+    used_.push_back(false);
     node.results.push_back(static_cast<int>(graph_.values.size()) - 1);
   }
   graph_.nodes.push_back(std::move(node));
@@ -98,11 +134,8 @@ GraphBuilder::addOp(const std::string &op, const std::vector<int> &inputs,
 }
 
 bool GraphBuilder::isUsed(int value) const {
-  for (const Node &node : graph_.nodes)
-    for (int input : node.inputs)
-      if (input == value)
-        return true;
-  return false;
+  return value >= 0 && static_cast<size_t>(value) < used_.size() &&
+         used_[value];
 }
 
 } // namespace dlc

@@ -50,13 +50,20 @@ public:
   /// Whether `value` is used by any node.
   bool isUsed(int value) const;
 
+  /// Where a value comes from, for messages: "dense_1", "input 'image'".
+  std::string describeSource(int value) const;
+
 private:
+  /// Adds " from <layer>" after each input's type in a shape error.
+  std::string nameSources(const std::string &error,
+                          const std::vector<int> &inputs) const;
   int findOrCreateParam(const ParamSpec &spec, const OpOwner &owner,
                         SourceLoc loc, bool &ok);
 
   Graph &graph_;
   DiagnosticEngine &diags_;
   std::map<std::string, int> paramIndex_;
+  std::vector<bool> used_; // per value id: consumed by some node
   int64_t dropoutStreams_ = 0;
 };
 

@@ -440,7 +440,10 @@ bool Parser::parseName(Decl &decl) {
       hint = describeToken(tok_) + " is a keyword and cannot be a name";
     errorExpected(std::string("a name after '") + declKindName(decl.kind) + "'",
                   hint);
-    return false;
+    if (hint.empty())
+      return false;
+    // A keyword used as the name: take it as the name and go on, so that
+    // the rest of the definition is checked and not read as a new one.
   }
   decl.name = tok_.text;
   decl.nameLoc = tok_.loc;

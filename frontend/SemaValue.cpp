@@ -45,7 +45,8 @@ std::string describeValue(const SemaValue &value, const Graph &graph) {
   case SemaValue::Kind::Word:
     return "'" + value.text + "'";
   case SemaValue::Kind::List:
-    return "a list of " + std::to_string(value.items.size()) + " items";
+    return "a list of " + std::to_string(value.items.size()) +
+           (value.items.size() == 1 ? " item" : " items");
   case SemaValue::Kind::Tensor:
     if (value.tensor >= 0 &&
         static_cast<size_t>(value.tensor) < graph.values.size())

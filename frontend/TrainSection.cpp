@@ -706,7 +706,8 @@ bool TrainChecker::deriveLosses(const Decl &section) {
                      (wanted == 2 ? std::string("two examples (and a label)")
                                   : std::string("one example (and a label)")) +
                      " per step, but '" + graph_.name + "' has " +
-                     std::to_string(graph_.inputs.size()) + " inputs",
+                     std::to_string(graph_.inputs.size()) +
+                     (graph_.inputs.size() == 1 ? " input" : " inputs"),
                  wanted == 2 ? "a pairs() model takes two inputs"
                              : "use pairs(...) for a two-input (Siamese) "
                                "model");

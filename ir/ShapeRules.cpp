@@ -806,9 +806,10 @@ bool concatRule(RuleContext &cx) {
                      formatTensor(first) + " and " + formatTensor(t));
     for (size_t i = 0; i < out.size(); ++i)
       if (i != *axis && t.shape[i] != first.shape[i])
-        return cx.fail("expects inputs that differ only on axis " + str(*axis) +
-                           ", got " + formatTensor(first) + " and " +
-                           formatTensor(t),
+        // Messages number axes as Keras does (the batch is axis 0).
+        return cx.fail("expects inputs that differ only on axis " +
+                           str(*axis + 1) + ", got " + formatTensor(first) +
+                           " and " + formatTensor(t),
                        "concat joins tensors along one axis; the others "
                        "must match");
     out[*axis] = satAdd(out[*axis], t.shape[*axis]);

@@ -87,6 +87,46 @@ SNIPPETS = [
 ]
 
 
+def small_number(rng):
+    return rng.choice(["0", "1", "2", "3", "4", "5", "7", "8", "16", "28",
+                       "64", "-1", "-3", "100000", "0.5", "1e9"])
+
+
+def layer_line(rng):
+    """A layer constructor with random (often plausible) arguments: keeps
+    the syntax valid so that sema, the shape rules and the IR builder run."""
+    n = lambda: small_number(rng)
+    pad = rng.choice(["same", "valid", "causal", "full"])
+    act = rng.choice(["relu", "sigmoid", "softmax", "tanh", "elu",
+                      "leaky_relu", "linear", "gelu"])
+    return rng.choice([
+        "dense(%s)" % n(), "dense(%s, activation=%s)" % (n(), act),
+        "conv2d(%s, %s)" % (n(), n()),
+        "conv2d(%s, %s, strides=%s, padding=%s, dilation=%s)" %
+        (n(), n(), n(), pad, n()),
+        "conv2d(%s, [%s, %s], groups=%s)" % (n(), n(), n(), n()),
+        "conv1d(%s, %s, padding=%s)" % (n(), n(), pad),
+        "depthwise_conv2d(%s, depth_multiplier=%s)" % (n(), n()),
+        "separable_conv2d(%s, %s, strides=%s)" % (n(), n(), n()),
+        "conv2d_transpose(%s, %s, strides=%s, padding=%s, "
+        "output_padding=%s)" % (n(), n(), n(), pad, n()),
+        "maxpool2d(%s)" % n(), "avgpool2d(%s, strides=%s, padding=%s)" %
+        (n(), n(), pad),
+        "global_avgpool2d()", "global_maxpool2d()", "flatten()",
+        "reshape([%s, %s])" % (n(), n()), "reshape([-1])",
+        "dropout(%s)" % n(), "batchnorm()", "layernorm()",
+        "batchnorm(momentum=%s, epsilon=%s)" % (n(), n()),
+        "upsampling2d(%s)" % n(), "zero_padding2d(%s)" % n(),
+        "zero_padding2d([[%s, %s], [%s, %s]])" % (n(), n(), n(), n()),
+        "embedding(%s, %s)" % (n(), n()), "lstm(%s)" % n(),
+        "gru(%s, return_sequences=true)" % n(), "softmax(axis=%s)" % n(),
+        "activation(%s)" % act, "leaky_relu(alpha=%s)" % n(),
+        "relu()", "abs()", "dense(%s, trainable=false)" % n(),
+        "dense(%s, name=\"dup\")" % n(),
+        "sequential { dense(%s) }" % n(),
+    ])
+
+
 def vocabulary_token(rng):
     pool = rng.choice([KEYWORDS, LAYERS, KWARGS, WORDS, TRAIN, NUMBERS,
                        PUNCT, STRINGS, SNIPPETS])
@@ -145,7 +185,7 @@ def long_thing(rng):
 
 def mutate_once(rng, data, self_name):
     lines = data.split(b"\n")
-    op = rng.randrange(16)
+    op = rng.randrange(18)
     pos = rng.randint(0, len(data))
     if op == 0 and len(lines) > 1:  # delete a line
         del lines[rng.randrange(len(lines))]
@@ -197,6 +237,19 @@ def mutate_once(rng, data, self_name):
         return data[:pos] + nesting_burst(rng) + data[pos:]
     if op == 14:  # very long identifier, number or string
         return data[:pos] + long_thing(rng) + data[pos:]
+    if op in (16, 17):  # insert a layer line, or replace a line with one
+        i = rng.randrange(len(lines))
+        indent = "  " * rng.randint(1, 2)
+        layer = layer_line(rng)
+        if rng.random() < 0.5:  # a statement of a model or block body
+            var = rng.choice(["x", "h", "r", "code", "a", "image", "shortcut"])
+            layer = "%s = %s(%s)" % (var, layer, var)
+        line = indent + layer
+        if op == 16:
+            lines.insert(i, line.encode())
+        else:
+            lines[i] = line.encode()
+        return b"\n".join(lines)
     # Duplicate a block of lines (often a whole definition).
     i = rng.randrange(len(lines))
     j = min(len(lines), i + rng.randint(1, 20))
@@ -246,11 +299,10 @@ def run_case(args, sources, workdir, index):
     except subprocess.TimeoutExpired as e:
         stderr = e.stderr or b""
         problem = "timed out after %gs" % args.timeout
-    result = None
-    if problem:
-        result = (index, name, " ".join(mode), problem, data, stderr)
     os.remove(path)
-    return result
+    if problem:
+        return False, (index, name, " ".join(mode), problem, data, stderr)
+    return rc == 0, None
 
 
 def load_sources(paths):
@@ -297,13 +349,15 @@ def main():
 
     start = time.time()
     failures = []
+    accepted = 0
     with tempfile.TemporaryDirectory(prefix="dlc-fuzz-") as workdir:
         with concurrent.futures.ThreadPoolExecutor(
                 max_workers=max(1, args.jobs)) as pool:
             futures = [pool.submit(run_case, args, sources, workdir, i)
                        for i in range(args.count)]
             for future in futures:
-                failure = future.result()
+                ok, failure = future.result()
+                accepted += 1 if ok else 0
                 if failure:
                     failures.append(failure)
                     index, name, mode, problem, _, stderr = failure
@@ -324,8 +378,10 @@ def main():
                          (name, mode, problem)).encode())
                 f.write(stderr[-20000:])
     passed = args.count - len(failures)
-    print("%d passed, %d failed (seed %s, %.1fs)" %
-          (passed, len(failures), args.seed, time.time() - start))
+    print("%d passed, %d failed (seed %s, %d inputs accepted, %d rejected "
+          "with an error, %.1fs)" %
+          (passed, len(failures), args.seed, accepted, passed - accepted,
+           time.time() - start))
     return 1 if failures else 0
 
 

@@ -27,7 +27,7 @@ func.func @subtract_result(%x: tensor<?x8x16xf32>) -> tensor<?x8x16xf32> {
 // -----
 
 func.func @concat_shapes(%x: tensor<?x8x16xf32>, %y: tensor<?x4x16xf32>) -> tensor<?x8x32xf32> {
-  // expected-error @+2 {{'dl.concat' op expects inputs that differ only on axis 1, got f32[8, 16] and f32[4, 16]}}
+  // expected-error @+2 {{'dl.concat' op expects inputs that differ only on axis 2, got f32[8, 16] and f32[4, 16]}}
   // expected-note @+1 {{concat joins tensors along one axis; the others must match}}
   %0 = dl.concat %x, %y : (tensor<?x8x16xf32>, tensor<?x4x16xf32>) -> tensor<?x8x32xf32>
   return %0 : tensor<?x8x32xf32>

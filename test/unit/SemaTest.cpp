@@ -273,7 +273,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"pairs_needs_two_inputs",
                 "sequential m(x: f32[4]) {\n  dense(1)\n}\ntrain m {\n  data "
                 "= pairs(idx(\"d\"))\n  loss = mse\n}\n",
-                "has 1 inputs"},
+                "has 1 input"},
         BadCase{"if_not_bool",
                 "block b(n=1)(x) {\n  if n {\n    x = relu(x)\n  }\n  return "
                 "x\n}\nmodel m(x: f32[4]) {\n  return b()(x)\n}\n",

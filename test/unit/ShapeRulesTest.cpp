@@ -711,7 +711,7 @@ TEST(ShapeRulesTest, Concat) {
             (Shape{6, 5}));
   EXPECT_EQ(inferOne("concat", {f32({4})}).shape, (Shape{4}));
   EXPECT_EQ(inferError("concat", {f32({14, 14, 32}), f32({7, 7, 64})}).error,
-            "expects inputs that differ only on axis 2, got f32[14, 14, 32] "
+            "expects inputs that differ only on axis 3, got f32[14, 14, 32] "
             "and f32[7, 7, 64]");
   EXPECT_EQ(inferError("concat", {f32({4, 4}), f32({4})}).error,
             "expects inputs of the same rank, got f32[4, 4] and f32[4]");

@@ -47,7 +47,8 @@ struct Command {
 const std::vector<Command> &commands() {
   static const std::vector<Command> table = {
       {"compile",
-       "dlc compile FILE [--emit=ast|ir] [-o OUT] [--model NAME]",
+       "dlc compile FILE [--emit=ast|ir] [-o OUT] [--model NAME] "
+       "[--locations]",
        "check a .dl model and print its syntax tree or its `dl` IR",
        "  --emit=ast     print the syntax tree of FILE (after parsing)\n"
        "  --emit=ir      print the model in the `dl` MLIR dialect, verified\n"
@@ -107,7 +108,9 @@ std::vector<std::string> commandNames() {
   return names;
 }
 
-int usageError(const std::string &message, const std::string &hint) {
+int usageError(std::string message, const std::string &hint) {
+  if (message.size() > 600) // a huge argument quoted back
+    message = message.substr(0, 600) + "...";
   std::cerr << "dlc: error: " << message << "\n";
   if (!hint.empty())
     std::cerr << "note: " << hint << "\n";
