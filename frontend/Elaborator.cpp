@@ -452,10 +452,6 @@ SemaValue Elaborator::evalCall(Scope &scope, const Expr &expr) {
     bound.value = eval(scope, *arg.value);
     if (bound.value.kind == SemaValue::Kind::None)
       argsOk = false;
-    if (bound.value.kind == SemaValue::Kind::Word && arg.name.empty()) {
-      // A bare word as a positional argument is fine for enum values
-      // (activation(relu)); as an input it is reported where it is used.
-    }
     args.push_back(std::move(bound));
   }
   if (!argsOk)
@@ -707,12 +703,8 @@ SemaValue Elaborator::applyLayer(Scope &scope, LayerInstance &layer,
       graph_.summary.push_back(row);
     }
     SummaryRow &row = graph_.summary[layer.summaryRow];
-    for (size_t i = paramsBefore; i < graph_.params.size(); ++i) {
-      int64_t count = checkedElementCount(graph_.params[i].shape);
-      row.params += count;
-      if (graph_.params[i].trainable)
-        row.trainableParams += count;
-    }
+    for (size_t i = paramsBefore; i < graph_.params.size(); ++i)
+      row.params += checkedElementCount(graph_.params[i].shape);
   }
   if (outputs->size() == 1)
     return SemaValue::ofTensor(outputs->front(), loc);

@@ -59,7 +59,6 @@ struct SummaryRow {
   std::string type;
   std::vector<TensorInfo> outputs; // of its first application
   int64_t params = 0;
-  int64_t trainableParams = 0;
 };
 
 /// A normalized train-section value: every setting's defaults filled in
