@@ -1166,15 +1166,20 @@ std::optional<Graph> Elaborator::run(const std::string &modelName) {
     }
   }
   active_.pop_back();
-  if (!outputs || diags_.hasErrors())
+  auto train = program_.trainSections.find(decl.name);
+  if (!outputs || diags_.hasErrors()) {
+    // Still report the train section's own problems in this run.
+    if (train != program_.trainSections.end() && !diags_.tooManyErrors())
+      elaborateTrainSection(*train->second, graph_, diags_,
+                            /*modelIsValid=*/false);
     return std::nullopt;
+  }
   graph_.outputs = *outputs;
   if (!checkInputsUsed(graph_.inputs, decl.inputs,
                        std::string(declKindName(decl.kind)) + " '" + decl.name +
                            "'"))
     return std::nullopt;
 
-  auto train = program_.trainSections.find(decl.name);
   if (train != program_.trainSections.end() &&
       !elaborateTrainSection(*train->second, graph_, diags_))
     return std::nullopt;

@@ -284,7 +284,7 @@ public:
   TrainChecker(Graph &graph, DiagnosticEngine &diags)
       : graph_(graph), diags_(diags) {}
 
-  bool run(const Decl &section);
+  bool run(const Decl &section, bool modelIsValid);
 
 private:
   /// A constant: number, string, word, bool, list of those (with unary
@@ -803,7 +803,7 @@ bool TrainChecker::deriveLosses(const Decl &section) {
   return ok;
 }
 
-bool TrainChecker::run(const Decl &section) {
+bool TrainChecker::run(const Decl &section, bool modelIsValid) {
   graph_.train.present = true;
   graph_.train.loc = section.loc;
   bool ok = true;
@@ -844,14 +844,14 @@ bool TrainChecker::run(const Decl &section) {
   defaultInt("seed", 0);
   if (!settings.count("validation"))
     settings["validation"] = toConfig(SemaValue::ofFloat(0.0));
-  return deriveLosses(section);
+  return modelIsValid && deriveLosses(section);
 }
 
 } // namespace
 
 bool elaborateTrainSection(const Decl &section, Graph &graph,
-                           DiagnosticEngine &diags) {
-  return TrainChecker(graph, diags).run(section);
+                           DiagnosticEngine &diags, bool modelIsValid) {
+  return TrainChecker(graph, diags).run(section, modelIsValid);
 }
 
 } // namespace dlc

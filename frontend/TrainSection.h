@@ -14,10 +14,12 @@
 
 namespace dlc {
 
-/// Fills `graph.train` from `section`. Reports problems; returns false if
-/// there were any.
+/// Fills `graph.train` from `section`. With `modelIsValid` false (the
+/// model itself had errors) only the settings are checked, not the losses
+/// against the model's outputs. Reports problems; returns false if there
+/// were any.
 bool elaborateTrainSection(const Decl &section, Graph &graph,
-                           DiagnosticEngine &diags);
+                           DiagnosticEngine &diags, bool modelIsValid = true);
 
 } // namespace dlc
 
