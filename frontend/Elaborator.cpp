@@ -84,6 +84,7 @@ private:
                        const std::vector<InputDecl> &decls,
                        const std::string &owner);
   std::optional<TensorInfo> evalType(Scope &scope, const InputDecl &input);
+  void warnDeadResults();
 
   SemaValue fail() { return SemaValue::none(); }
   std::vector<std::string> knownCallables(const Scope &scope) const;
@@ -816,6 +817,35 @@ bool Elaborator::checkInputsUsed(const std::vector<int> &inputs,
   return ok;
 }
 
+/// Warns, once per source line, about ops whose result reaches no output:
+/// a branch computed and then dropped (later passes remove it).
+void Elaborator::warnDeadResults() {
+  std::vector<bool> live(graph_.values.size(), false);
+  for (int out : graph_.outputs)
+    live[out] = true;
+  std::set<std::pair<const SourceFile *, unsigned>> warned;
+  for (size_t i = graph_.nodes.size(); i-- > 0;) {
+    const Node &node = graph_.nodes[i];
+    bool reaches = false;
+    for (int result : node.results)
+      reaches = reaches || live[result];
+    if (reaches) {
+      for (int input : node.inputs)
+        live[input] = true;
+      continue;
+    }
+    bool leaf = true; // the last op of a dead branch: report only there
+    for (int result : node.results)
+      leaf = leaf && !builder_.isUsed(result);
+    if (leaf && warned.insert({node.loc.file, node.loc.line}).second)
+      diags_.warning(node.loc,
+                     "the result of " +
+                         (node.layer.empty() ? node.op : node.layer) +
+                         " never reaches an output of '" + graph_.name + "'",
+                     "use it, return it, or remove it");
+  }
+}
+
 std::optional<std::vector<int>>
 Elaborator::applyDefinition(Scope &outer, LayerInstance &layer,
                             const std::vector<int> &inputs, SourceLoc loc) {
@@ -1179,6 +1209,7 @@ std::optional<Graph> Elaborator::run(const std::string &modelName) {
                        std::string(declKindName(decl.kind)) + " '" + decl.name +
                            "'"))
     return std::nullopt;
+  warnDeadResults();
 
   if (train != program_.trainSections.end() &&
       !elaborateTrainSection(*train->second, graph_, diags_))
