@@ -138,16 +138,10 @@ void Batcher::setEpoch(uint64_t epoch) {
   order_.assign(count(), seed_, epoch, shuffle_);
 }
 
-int64_t Batcher::steps() const {
-  int64_t n = count();
-  return n / batchSize_ + (n % batchSize_ != 0 ? 1 : 0);
-}
+int64_t Batcher::steps() const { return stepsPerEpoch(count(), batchSize_); }
 
 int64_t Batcher::batchSizeAt(int64_t step) const {
-  if (step < 0 || step >= steps())
-    return 0;
-  int64_t left = count() - step * batchSize_;
-  return left < batchSize_ ? left : batchSize_;
+  return rt::batchSizeAt(count(), batchSize_, step);
 }
 
 void Batcher::allocate(Batch &batch) const {

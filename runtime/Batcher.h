@@ -54,6 +54,21 @@ inline uint64_t uniformBelow(uint64_t bits, uint64_t bound) {
   return p3 + (p1 >> 32) + (p2 >> 32) + (middle >> 32);
 }
 
+/// The number of batches of `batchSize` (>= 1) in `count` examples: the last
+/// partial batch counts, as in Keras.
+inline int64_t stepsPerEpoch(int64_t count, int64_t batchSize) {
+  return count <= 0 ? 0 : count / batchSize + (count % batchSize != 0 ? 1 : 0);
+}
+
+/// The size of batch `step` of `count` examples: `batchSize`, less for the
+/// last batch, 0 outside [0, stepsPerEpoch).
+inline int64_t batchSizeAt(int64_t count, int64_t batchSize, int64_t step) {
+  if (step < 0 || step >= stepsPerEpoch(count, batchSize))
+    return 0;
+  int64_t left = count - step * batchSize;
+  return left < batchSize ? left : batchSize;
+}
+
 /// Moves the last `fraction` of `train` into `validation`, like Keras's
 /// `validation_split`: the split is taken before any shuffling, at
 /// floor(count * (1 - fraction)); `train` keeps the head (truncated in place,

@@ -100,15 +100,11 @@ void PairSampler::setEpoch(uint64_t epoch) {
 }
 
 int64_t PairSampler::steps() const {
-  int64_t n = count();
-  return n / batchSize_ + (n % batchSize_ != 0 ? 1 : 0);
+  return stepsPerEpoch(count(), batchSize_);
 }
 
 int64_t PairSampler::batchSizeAt(int64_t step) const {
-  if (step < 0 || step >= steps())
-    return 0;
-  int64_t left = count() - step * batchSize_;
-  return left < batchSize_ ? left : batchSize_;
+  return rt::batchSizeAt(count(), batchSize_, step);
 }
 
 ExamplePair PairSampler::pairAt(int64_t position) const {
