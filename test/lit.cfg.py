@@ -5,7 +5,7 @@ import lit.formats
 config.name = "dlc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".dl", ".test"]
-config.excludes = ["unit", "Inputs", "lit.cfg.py", "lit.site.cfg.py",
+config.excludes = ["unit", "reference", "Inputs", "lit.cfg.py", "lit.site.cfg.py",
                    "CMakeLists.txt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.dlc_obj_root, "test")
