@@ -71,9 +71,7 @@ const SourceFile *SourceManager::add(std::string path, std::string text) {
   return files_.back().get();
 }
 
-/// Messages quote user text (names, values); a huge one is cut so that one
-/// error stays readable.
-static std::string shorten(const std::string &text) {
+std::string shortenForMessage(const std::string &text) {
   const size_t limit = 600;
   if (text.size() <= limit)
     return text;
@@ -137,11 +135,11 @@ void DiagnosticEngine::report(Severity severity, SourceLoc loc,
   }
   if (loc.valid())
     os_ << loc.file->path() << ":" << loc.line << ":" << loc.col << ": ";
-  os_ << severityName(severity) << ": " << shorten(message) << "\n";
+  os_ << severityName(severity) << ": " << shortenForMessage(message) << "\n";
   if (loc.valid())
     printSourceLine(os_, loc);
   if (!hint.empty())
-    os_ << "note: " << shorten(hint) << "\n";
+    os_ << "note: " << shortenForMessage(hint) << "\n";
 }
 
 void DiagnosticEngine::error(SourceLoc loc, const std::string &message,
@@ -159,7 +157,7 @@ void DiagnosticEngine::note(SourceLoc loc, const std::string &message) {
     return;
   if (loc.valid())
     os_ << loc.file->path() << ":" << loc.line << ":" << loc.col << ": ";
-  os_ << "note: " << shorten(message) << "\n";
+  os_ << "note: " << shortenForMessage(message) << "\n";
 }
 
 /// Edit distance counting an adjacent transposition as one edit (optimal

@@ -93,6 +93,11 @@ private:
   bool limitAnnounced_ = false;
 };
 
+/// `text` cut to 600 characters with a note of how much was cut: messages
+/// quote user text (names, values, arguments), and a huge one must not
+/// swamp the error.
+std::string shortenForMessage(const std::string &text);
+
 /// The closest candidate to `word` by edit distance, or "" if none is close
 /// enough to be a plausible typo. Used for "did you mean" hints.
 std::string closestMatch(std::string_view word,

@@ -268,11 +268,11 @@ void addNoiseAligned(const float *src, float *dst, int64_t count, float stddev,
                      uint64_t firstBlock) {
   float normals[4 * kChunkBlocks];
   for (int64_t done = 0; done < count; done += 4 * kChunkBlocks) {
-    int64_t todo = std::min<int64_t>(count - done, 4 * kChunkBlocks);
-    int blocks = static_cast<int>((todo + 3) / 4);
+    int64_t chunk = std::min<int64_t>(count - done, 4 * kChunkBlocks);
+    int blocks = static_cast<int>((chunk + 3) / 4);
     normalChunk(k0, k1, s0, s1, firstBlock + uint64_t(done / 4), blocks,
                 normals);
-    for (int64_t i = 0; i < todo; ++i)
+    for (int64_t i = 0; i < chunk; ++i)
       dst[done + i] = src[done + i] + stddev * normals[i];
   }
 }

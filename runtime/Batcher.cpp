@@ -111,10 +111,10 @@ void EpochOrder::assign(int64_t count, uint64_t seed, uint64_t epoch,
   }
 }
 
-bool Batcher::init(const Dataset &data, int64_t batchSize, uint64_t seed,
-                   bool shuffle, std::string &error) {
-  int64_t exampleSize = 0;
-  if (!checkDatasetLayout(data, /*allowNoLabels=*/true, exampleSize, error))
+bool checkBatchSource(const Dataset &data, int64_t batchSize,
+                      bool allowNoLabels, int64_t &exampleSize,
+                      std::string &error) {
+  if (!checkDatasetLayout(data, allowNoLabels, exampleSize, error))
     return false;
   uint64_t batchFloats = 0;
   if (batchSize < 1 || !checkedMul(uint64_t(batchSize), uint64_t(exampleSize),
@@ -123,6 +123,15 @@ bool Batcher::init(const Dataset &data, int64_t batchSize, uint64_t seed,
                     "batch size " + std::to_string(batchSize) +
                         " is out of range",
                     "expected at least 1 and a batch of at most 2^40 values");
+  return true;
+}
+
+bool Batcher::init(const Dataset &data, int64_t batchSize, uint64_t seed,
+                   bool shuffle, std::string &error) {
+  int64_t exampleSize = 0;
+  if (!checkBatchSource(data, batchSize, /*allowNoLabels=*/true, exampleSize,
+                        error))
+    return false;
   data_ = &data;
   batchSize_ = batchSize;
   exampleSize_ = exampleSize;

@@ -170,6 +170,12 @@ private:
 bool checkDatasetLayout(const Dataset &data, bool allowNoLabels,
                         int64_t &exampleSize, std::string &error);
 
+/// checkDatasetLayout, then checks `batchSize` (>= 1, and a batch buffer of
+/// at most 2^40 values); used by Batcher::init and PairSampler::init.
+bool checkBatchSource(const Dataset &data, int64_t batchSize,
+                      bool allowNoLabels, int64_t &exampleSize,
+                      std::string &error);
+
 /// The thread behind Prefetcher: calls `produce(step, slot)` for steps
 /// [first, end) on a background thread, at most one step ahead of the
 /// consumer, alternating between two slots. Waits with condition variables;

@@ -10,22 +10,12 @@
 
 namespace dlc::rt {
 
-namespace {
-constexpr uint64_t kMaxBatchFloats = uint64_t(1) << 40;
-} // namespace
-
 bool PairSampler::init(const Dataset &data, int64_t batchSize, uint64_t seed,
                        bool balanced, bool shuffle, std::string &error) {
   int64_t exampleSize = 0;
-  if (!checkDatasetLayout(data, /*allowNoLabels=*/false, exampleSize, error))
+  if (!checkBatchSource(data, batchSize, /*allowNoLabels=*/false, exampleSize,
+                        error))
     return false;
-  uint64_t batchFloats = 0;
-  if (batchSize < 1 || !checkedMul(uint64_t(batchSize), uint64_t(exampleSize),
-                                   kMaxBatchFloats, batchFloats))
-    return failLoad(error, data.source,
-                    "batch size " + std::to_string(batchSize) +
-                        " is out of range",
-                    "expected at least 1 and a batch of at most 2^40 values");
   if (data.count < 2)
     return failLoad(error, data.source,
                     "pairs() needs at least 2 examples, got " +

@@ -219,15 +219,41 @@ void lstmRun(const RecurrentDims &dims, const std::vector<RefTensor> &inputs,
   }
 }
 
+/// Checks a recurrent op's operands (`gates` gate blocks) and runs its
+/// forward with `run`, keeping the trace a backward needs; with
+/// `outputGrads`, also checks their shape.
+template <typename Trace, typename Run>
+bool runRecurrent(const char *op, int64_t gates,
+                  const std::vector<RefTensor> &inputs,
+                  const std::vector<RefTensor> &params, const Attrs &attrs,
+                  const std::vector<RefTensor> *outputGrads, Run run,
+                  RecurrentDims &dims, RefTensor &out, Trace &trace,
+                  std::string &error) {
+  if (!checkOperands(op, gates, inputs, params, attrs, dims, error) ||
+      (outputGrads && !checkOutputGrads(op, dims, *outputGrads, error)))
+    return false;
+  out = RefTensor(dims.outShape);
+  run(dims, inputs, params, out, trace);
+  return true;
+}
+
+/// Zero gradients shaped like `tensors`.
+std::vector<RefTensor> zerosLike(const std::vector<RefTensor> &tensors) {
+  std::vector<RefTensor> out;
+  for (const RefTensor &t : tensors)
+    out.emplace_back(t.shape);
+  return out;
+}
+
 bool lstmForward(const std::vector<RefTensor> &inputs,
                  const std::vector<RefTensor> &params, const Attrs &attrs,
                  std::vector<RefTensor> &outputs, std::string &error) {
   RecurrentDims dims;
-  if (!checkOperands("lstm", 4, inputs, params, attrs, dims, error))
-    return false;
-  RefTensor out(dims.outShape);
+  RefTensor out;
   LstmTrace trace;
-  lstmRun(dims, inputs, params, out, trace);
+  if (!runRecurrent("lstm", 4, inputs, params, attrs, nullptr, lstmRun, dims,
+                    out, trace, error))
+    return false;
   outputs.assign(1, std::move(out));
   return true;
 }
@@ -239,20 +265,17 @@ bool lstmBackward(const std::vector<RefTensor> &inputs,
                   std::vector<RefTensor> &inputGrads,
                   std::vector<RefTensor> &paramGrads, std::string &error) {
   RecurrentDims dims;
-  if (!checkOperands("lstm", 4, inputs, params, attrs, dims, error) ||
-      !checkOutputGrads("lstm", dims, outputGrads, error))
-    return false;
-  RefTensor out(dims.outShape);
+  RefTensor out;
   LstmTrace trace;
-  lstmRun(dims, inputs, params, out, trace);
+  if (!runRecurrent("lstm", 4, inputs, params, attrs, &outputGrads, lstmRun,
+                    dims, out, trace, error))
+    return false;
 
   const int64_t steps = dims.steps, d = dims.features, u = dims.units,
                 width = dims.width;
   const double *x = inputs[0].data.data();
   RefTensor dx(inputs[0].shape);
-  std::vector<RefTensor> dParams;
-  for (const RefTensor &p : params)
-    dParams.emplace_back(p.shape);
+  std::vector<RefTensor> dParams = zerosLike(params);
   std::vector<double> zeros(static_cast<size_t>(u), 0.0), dh(u), dc(u),
       dhPrev(u), dz(width);
   for (int64_t n = 0; n < dims.batch; ++n) {
@@ -349,11 +372,11 @@ bool gruForward(const std::vector<RefTensor> &inputs,
                 const std::vector<RefTensor> &params, const Attrs &attrs,
                 std::vector<RefTensor> &outputs, std::string &error) {
   RecurrentDims dims;
-  if (!checkOperands("gru", 3, inputs, params, attrs, dims, error))
-    return false;
-  RefTensor out(dims.outShape);
+  RefTensor out;
   GruTrace trace;
-  gruRun(dims, inputs, params, out, trace);
+  if (!runRecurrent("gru", 3, inputs, params, attrs, nullptr, gruRun, dims, out,
+                    trace, error))
+    return false;
   outputs.assign(1, std::move(out));
   return true;
 }
@@ -365,20 +388,17 @@ bool gruBackward(const std::vector<RefTensor> &inputs,
                  std::vector<RefTensor> &inputGrads,
                  std::vector<RefTensor> &paramGrads, std::string &error) {
   RecurrentDims dims;
-  if (!checkOperands("gru", 3, inputs, params, attrs, dims, error) ||
-      !checkOutputGrads("gru", dims, outputGrads, error))
-    return false;
-  RefTensor out(dims.outShape);
+  RefTensor out;
   GruTrace trace;
-  gruRun(dims, inputs, params, out, trace);
+  if (!runRecurrent("gru", 3, inputs, params, attrs, &outputGrads, gruRun, dims,
+                    out, trace, error))
+    return false;
 
   const int64_t steps = dims.steps, d = dims.features, u = dims.units,
                 width = dims.width;
   const double *x = inputs[0].data.data();
   RefTensor dx(inputs[0].shape);
-  std::vector<RefTensor> dParams;
-  for (const RefTensor &p : params)
-    dParams.emplace_back(p.shape);
+  std::vector<RefTensor> dParams = zerosLike(params);
   std::vector<double> zeros(static_cast<size_t>(u), 0.0), dh(u), dhPrev(u),
       dxz(width), dhz(width);
   for (int64_t n = 0; n < dims.batch; ++n) {

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/CheckpointManager.h"
 
+#include "test/unit/TempDirTest.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -30,42 +32,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A fresh directory per test, removed afterwards.
-class CheckpointManagerTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    std::string pattern =
-        (fs::temp_directory_path() / "dlc-ckptmgr-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(&pattern[0]), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir_, ec);
-  }
+using namespace dlc::testing;
 
-  std::string path(const std::string &name) const { return dir_ + "/" + name; }
-
-  /// Every name in the directory, sorted.
-  std::vector<std::string> listDir() const {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto &entry : fs::directory_iterator(dir_, ec))
-      out.push_back(entry.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
-  std::string dir_;
-};
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+class CheckpointManagerTest : public dlc::testing::TempDirTest {};
 
 float floatFromBits(uint32_t bits) {
   float f;
@@ -459,13 +428,7 @@ TEST_F(CheckpointManagerTest, SaveRejectsBadInputsAndKeepsEarlierFiles) {
 /// In a child process: saves into a directory it cannot write to; exits 0
 /// if the save failed with a message naming the file and the cause.
 void saveToReadOnlyDirectoryAndExit(const std::string &dir) {
-  if (::geteuid() == 0) {
-    // root ignores permission bits: become nobody for the attempt.
-    if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
-      std::fprintf(stderr, "cannot drop privileges\n");
-      std::_Exit(3);
-    }
-  }
+  dropRootPrivileges();
   CheckpointManager mgr;
   std::string error;
   if (!mgr.open(dir, "mlp", "sig", error)) {
@@ -516,9 +479,7 @@ TEST_F(CheckpointManagerTest, ReadOnlyDirectoryKeepsEarlierCheckpoints) {
 /// if the failure said "disk full" and the small one still loads; 77 if
 /// mounting is not permitted.
 int fillSmallDiskInChild(const std::string &dir) {
-  if (::unshare(CLONE_NEWNS) != 0 ||
-      ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-      ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0)
+  if (!mountPrivateTmpfs(dir, "64k"))
     return 77;
   CheckpointManager mgr;
   std::string error;
@@ -553,16 +514,11 @@ int fillSmallDiskInChild(const std::string &dir) {
 }
 
 TEST_F(CheckpointManagerTest, FullDiskKeepsEarlierCheckpoints) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0)
-    std::_Exit(fillSmallDiskInChild(dir_));
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 77)
+  int status = exitStatusOfChild([&] { return fillSmallDiskInChild(dir_); });
+  ASSERT_GE(status, 0);
+  if (status == 77)
     GTEST_SKIP() << "cannot mount a small tmpfs here (needs CAP_SYS_ADMIN)";
-  EXPECT_EQ(WEXITSTATUS(status), 0)
+  EXPECT_EQ(status, 0)
       << "1: first save, 2: no error, 3: wrong message, 4: earlier "
          "checkpoint lost, 5: temporary file left";
 }
@@ -681,9 +637,8 @@ TEST_F(CheckpointManagerTest, SurvivesSigkillAtRandomMomentsDuringSaves) {
   // The kills must have hit saves in progress, or the test proves nothing.
   // (Typically 27-38 of 50 do; only "at least one" is required, so that a
   // loaded machine cannot make the test flaky.)
-  EXPECT_GT(killedMidWrite, 0)
-      << "only " << killedMidWrite << " of " << trials
-      << " kills interrupted a write";
+  EXPECT_GT(killedMidWrite, 0) << "only " << killedMidWrite << " of " << trials
+                               << " kills interrupted a write";
   EXPECT_GT(lastStep, 0);
   // Kills between a rename and its pruning may leave extra checkpoints; the
   // next completed save prunes back to keep_last.

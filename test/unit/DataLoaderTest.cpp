@@ -12,6 +12,8 @@
 #include "runtime/IdxLoader.h"
 #include "runtime/NpyLoader.h"
 
+#include "test/unit/TempDirTest.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -29,6 +31,8 @@ using namespace dlc::rt;
 namespace fs = std::filesystem;
 
 namespace {
+
+using namespace dlc::testing;
 
 using Bytes = std::vector<uint8_t>;
 
@@ -113,23 +117,9 @@ Bytes textBytes(const std::string &text) {
   return Bytes(text.begin(), text.end());
 }
 
-/// A fresh temporary folder per test, removed afterwards.
-class DataLoaderTest : public ::testing::Test {
+/// A fresh temporary folder per test (TempDirTest), and a file writer.
+class DataLoaderTest : public dlc::testing::TempDirTest {
 public:
-  void SetUp() override {
-    std::string pattern =
-        (fs::temp_directory_path() / "dlc-data-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  std::string path(const std::string &name) const {
-    return (fs::path(dir_) / name).string();
-  }
   std::string write(const std::string &name, const Bytes &bytes) const {
     std::string file = path(name);
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -175,8 +165,6 @@ public:
     put("t10k-images-idx3-ubyte", idxImages(2, 2, 3, rampPixels(12, 5)));
     put("t10k-labels-idx1-ubyte", idxLabels({1, 2}));
   }
-
-  std::string dir_;
 };
 
 /// Checks the invariants every successful load must keep.

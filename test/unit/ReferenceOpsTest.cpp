@@ -1,6 +1,6 @@
 //===- ReferenceOpsTest.cpp - the reference covers the whole op catalog ---===//
-#include "ir/ShapeRules.h"
 #include "test/reference/ReferenceOps.h"
+#include "ir/ShapeRules.h"
 
 #include <gtest/gtest.h>
 

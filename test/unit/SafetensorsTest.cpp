@@ -8,6 +8,8 @@
 #include "runtime/Safetensors.h"
 #include "runtime/AtomicFile.h"
 
+#include "test/unit/TempDirTest.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -29,42 +31,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A fresh directory per test, removed afterwards.
-class SafetensorsTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    std::string pattern =
-        (fs::temp_directory_path() / "dlc-safetensors-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(&pattern[0]), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir_, ec);
-  }
+using namespace dlc::testing;
 
-  std::string path(const std::string &name) const { return dir_ + "/" + name; }
-
-  /// The names in the test directory (to spot leftover temporary files).
-  std::vector<std::string> listDir() const {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto &entry : fs::directory_iterator(dir_, ec))
-      out.push_back(entry.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
-  std::string dir_;
-};
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+class SafetensorsTest : public dlc::testing::TempDirTest {};
 
 void writeRaw(const std::string &path, const std::string &bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -695,13 +664,7 @@ TEST_F(SafetensorsTest, RemovesTemporariesOfDeadProcessesOnly) {
 /// write to and exits 0 if the attempt failed cleanly.
 void writeToReadOnlyDirectoryAndExit(const std::string &dir,
                                      const std::string &target) {
-  if (::geteuid() == 0) {
-    // root ignores permission bits: become nobody for the attempt.
-    if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
-      std::fprintf(stderr, "cannot drop privileges\n");
-      std::_Exit(3);
-    }
-  }
+  dropRootPrivileges();
   std::string error, data = "new contents";
   if (writeFileAtomically(target, {{data.data(), data.size()}}, error)) {
     std::fprintf(stderr, "the write succeeded\n");
@@ -767,9 +730,7 @@ TEST_F(SafetensorsTest, AtomicWriteCleansUpAfterAFailedWrite) {
 /// to fit, and returns 0 if the failure was reported as a full disk and left
 /// the earlier checkpoint intact; 77 if mounting is not permitted.
 int fillSmallDiskInChild(const std::string &dir) {
-  if (::unshare(CLONE_NEWNS) != 0 ||
-      ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-      ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0)
+  if (!mountPrivateTmpfs(dir, "64k"))
     return 77;
   std::string target = dir + "/ckpt.safetensors";
   std::vector<float> small(100, 0.5f), big(1 << 16, 2.0f);
@@ -801,16 +762,11 @@ int fillSmallDiskInChild(const std::string &dir) {
 }
 
 TEST_F(SafetensorsTest, AtomicWriteReportsAFullDisk) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0)
-    std::_Exit(fillSmallDiskInChild(dir_));
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 77)
+  int status = exitStatusOfChild([&] { return fillSmallDiskInChild(dir_); });
+  ASSERT_GE(status, 0);
+  if (status == 77)
     GTEST_SKIP() << "cannot mount a small tmpfs here (needs CAP_SYS_ADMIN)";
-  EXPECT_EQ(WEXITSTATUS(status), 0)
+  EXPECT_EQ(status, 0)
       << "1: first write, 2: no error, 3: wrong message, 4: old file "
          "changed, 5: temporary file left";
   EXPECT_TRUE(listDir().empty()); // The tmpfs was the child's alone.

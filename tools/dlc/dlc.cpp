@@ -108,10 +108,8 @@ std::vector<std::string> commandNames() {
   return names;
 }
 
-int usageError(std::string message, const std::string &hint) {
-  if (message.size() > 600) // a huge argument quoted back
-    message = message.substr(0, 600) + "...";
-  std::cerr << "dlc: error: " << message << "\n";
+int usageError(const std::string &message, const std::string &hint) {
+  std::cerr << "dlc: error: " << dlc::shortenForMessage(message) << "\n";
   if (!hint.empty())
     std::cerr << "note: " << hint << "\n";
   return 1;
