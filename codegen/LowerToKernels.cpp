@@ -2,6 +2,7 @@
 
 #include "codegen/LowerToKernels.h"
 
+#include "codegen/FusedElementwiseBody.h"
 #include "ir/AttrConversion.h"
 #include "ir/DLOps.h"
 
@@ -37,23 +38,65 @@ bool toTensorInfo(Type type, TensorInfo &info) {
   return true;
 }
 
-/// "conv2d_1 (fashion_cnn.dl:9:3)" from the NameLoc the IR builder sets.
-std::string describe(Location loc) {
-  // Inlined ops carry callsite(callee at caller): the callee is the layer.
-  while (auto callSite = dyn_cast<CallSiteLoc>(loc))
-    loc = callSite.getCallee();
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  if (auto named = dyn_cast<NameLoc>(loc)) {
-    os << named.getName().getValue();
-    if (auto file = dyn_cast<FileLineColLoc>(named.getChildLoc()))
-      os << " (" << file.getFilename().getValue() << ":" << file.getLine()
-         << ":" << file.getColumn() << ")";
-  } else if (auto file = dyn_cast<FileLineColLoc>(loc)) {
-    os << file.getFilename().getValue() << ":" << file.getLine() << ":"
-       << file.getColumn();
+//===----------------------------------------------------------------------===//
+// dl.fused_elementwise: the region travels as attributes
+//===----------------------------------------------------------------------===//
+
+/// Encodes the body of `fused` into `call` (codegen/FusedElementwiseBody.h).
+/// The call's operands are the op's, then one per dl.param read inside the
+/// region (the persistent value from `parameters`).
+bool encodeFusedElementwise(dl::FusedElementwiseOp fused,
+                            const llvm::DenseMap<Attribute, int> &parameters,
+                            KernelCall &call, std::string &error) {
+  FusedBody body;
+  llvm::DenseMap<Value, int> ids;
+  Block &block = fused.getBody().front();
+  for (BlockArgument argument : block.getArguments())
+    ids[argument] = static_cast<int>(argument.getArgNumber());
+  int next = static_cast<int>(block.getNumArguments());
+  for (auto param : block.getOps<dl::ParamOp>()) {
+    auto found = parameters.find(param.getParameterAttr().getAttr());
+    if (found == parameters.end()) {
+      error = "reads an unknown parameter @" + param.getParameter().str();
+      return false;
+    }
+    call.operands.push_back(found->second);
+    ids[param.getResult()] = next++;
   }
-  return text;
+  body.inputs = next;
+  for (Operation &op : block) {
+    if (isa<dl::ParamOp>(op))
+      continue;
+    std::vector<int> operands;
+    for (Value operand : op.getOperands()) {
+      auto found = ids.find(operand);
+      if (found == ids.end()) {
+        error = "an operand in its body is not defined before it";
+        return false;
+      }
+      operands.push_back(found->second);
+    }
+    if (isa<dl::ElementwiseYieldOp>(op)) {
+      body.yields = std::move(operands);
+      continue;
+    }
+    StringRef name = op.getName().getStringRef();
+    if (!name.consume_front("dl.")) {
+      error = "holds '" + name.str() + "'";
+      return false;
+    }
+    FusedBody::Op inner;
+    inner.name = name.str();
+    inner.operands = std::move(operands);
+    inner.attrs = toPlainAttrs(op.getAttrDictionary());
+    for (Value result : op.getResults()) {
+      inner.results.push_back(next);
+      ids[result] = next++;
+    }
+    body.ops.push_back(std::move(inner));
+  }
+  encodeFusedBody(body, call.attrs);
+  return true;
 }
 
 class Lowering {
@@ -179,13 +222,18 @@ private:
       KernelCall call;
       call.op = opName.str();
       call.attrs = toPlainAttrs(op.getAttrDictionary());
-      call.location = describe(op.getLoc());
+      call.location = describeLocation(op.getLoc());
       for (Value operand : op.getOperands()) {
         auto found = ids.find(operand);
         if (found == ids.end())
           return fail("@" + kernels.name + ": an operand of dl." + call.op +
                       " is not defined before it");
         call.operands.push_back(found->second);
+      }
+      if (auto fused = dyn_cast<dl::FusedElementwiseOp>(op)) {
+        std::string why;
+        if (!encodeFusedElementwise(fused, parameters, call, why))
+          return fail("@" + kernels.name + ": dl.fused_elementwise " + why);
       }
       for (OpResult result : op.getResults()) {
         KernelValue value;
@@ -222,6 +270,24 @@ private:
 };
 
 } // namespace
+
+std::string describeLocation(Location loc) {
+  // Inlined ops carry callsite(callee at caller): the callee is the layer.
+  while (auto callSite = dyn_cast<CallSiteLoc>(loc))
+    loc = callSite.getCallee();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto named = dyn_cast<NameLoc>(loc)) {
+    os << named.getName().getValue();
+    if (auto file = dyn_cast<FileLineColLoc>(named.getChildLoc()))
+      os << " (" << file.getFilename().getValue() << ":" << file.getLine()
+         << ":" << file.getColumn() << ")";
+  } else if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    os << file.getFilename().getValue() << ":" << file.getLine() << ":"
+       << file.getColumn();
+  }
+  return text;
+}
 
 bool lowerToKernels(ModuleOp module, int64_t maxBatch, KernelProgram &program,
                     std::string &error) {

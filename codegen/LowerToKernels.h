@@ -29,6 +29,10 @@ namespace dlc::codegen {
 bool lowerToKernels(mlir::ModuleOp module, int64_t maxBatch,
                     KernelProgram &program, std::string &error);
 
+/// "conv2d_1 (fashion_cnn.dl:9:3)" from the NameLoc the IR builder sets
+/// (inlined ops: the callee's); "file:line:col" for a plain location.
+std::string describeLocation(mlir::Location loc);
+
 } // namespace dlc::codegen
 
 #endif // DLC_CODEGEN_LOWERTOKERNELS_H

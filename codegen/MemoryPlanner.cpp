@@ -3,6 +3,7 @@
 #include "codegen/MemoryPlanner.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 
@@ -19,6 +20,14 @@ bool alignUp(int64_t bytes, int64_t &out) {
     return false;
   out = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   return true;
+}
+
+/// a + b for non-negative a and b, at most int64's maximum.
+int64_t saturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  return __builtin_add_overflow(a, b, &sum)
+             ? std::numeric_limits<int64_t>::max()
+             : sum;
 }
 
 std::string callName(const KernelFunction &function, size_t index) {
@@ -203,6 +212,7 @@ private:
   std::vector<bool> groupReturned;
   std::vector<int> sharesWith; ///< the operand whose bytes a value took
   std::vector<bool> inPlace;
+  std::vector<std::vector<bool>> operandRead; ///< per call, per operand
 };
 
 std::string FunctionPlanner::validate() {
@@ -249,13 +259,14 @@ std::string FunctionPlanner::validate() {
            defCall[value] != kNotDefined;
   };
   memory.assign(function.calls.size(), CallMemory());
+  std::vector<bool> listed(count, false); // an operand of some call
   for (size_t i = 0; i < function.calls.size(); ++i) {
     const KernelCall &call = function.calls[i];
     for (int operand : call.operands) {
       if (!valid(operand) || !available(operand))
         return callName(function, i) + ": operand value " +
                std::to_string(operand) + " is not defined before the call";
-      lastUse[operand] = static_cast<int>(i);
+      listed[operand] = true;
     }
     for (int result : call.results) {
       if (!valid(result) || !isTemporary(result))
@@ -280,9 +291,30 @@ std::string FunctionPlanner::validate() {
     if (!valid(result) || !available(result))
       return "function " + function.name + ": result value " +
              std::to_string(result) + " is not defined";
-    lastUse[result] = endCall;
     returned[result] = true;
   }
+  // Liveness from the operands each call reads; a result gets a buffer
+  // when some call lists it or the function returns it.
+  operandRead.assign(function.calls.size(), {});
+  for (size_t i = 0; i < function.calls.size(); ++i) {
+    const KernelCall &call = function.calls[i];
+    std::vector<bool> resultPassed;
+    for (int result : call.results)
+      resultPassed.push_back(listed[result] || returned[result]);
+    std::vector<bool> &reads = operandRead[i];
+    for (size_t j = 0; j < call.operands.size(); ++j)
+      reads.push_back(!memory[i].readsOperand ||
+                      memory[i].readsOperand(j, resultPassed));
+    for (size_t j = 0; j < call.operands.size(); ++j)
+      if (reads[j])
+        lastUse[call.operands[j]] = static_cast<int>(i);
+  }
+  for (int result : function.results)
+    lastUse[result] = endCall;
+  for (size_t i = 0; i < function.calls.size(); ++i)
+    for (int result : function.calls[i].results)
+      if (listed[result] && lastUse[result] < 0)
+        lastUse[result] = static_cast<int>(i); // listed, never read
   return "";
 }
 
@@ -321,9 +353,11 @@ std::string FunctionPlanner::shareBuffers() {
         bytes[operand] != bytes[result] ||
         groupLast[root] != static_cast<int>(i) || groupReturned[root])
       continue;
+    if (!operandRead[i][mem.inPlaceOperand])
+      continue;
     bool usedElsewhere = false;
     for (size_t j = 0; j < call.operands.size(); ++j)
-      if (j != static_cast<size_t>(mem.inPlaceOperand) &&
+      if (j != static_cast<size_t>(mem.inPlaceOperand) && operandRead[i][j] &&
           find(call.operands[j]) == root)
         usedElsewhere = true;
     if (usedElsewhere)
@@ -397,6 +431,7 @@ std::string FunctionPlanner::run(FunctionPlan &out) {
     out.lowerBound = std::max(out.lowerBound, live);
   }
   out.peakBytes = placeRegions(regions, out.lowerBound);
+  out.operandRead = operandRead;
 
   out.bufferIndex.assign(program.values.size(), -1);
   for (int value : members) {
@@ -411,6 +446,7 @@ std::string FunctionPlanner::run(FunctionPlan &out) {
       placement.offset = -1;
     } else {
       placement.bytes = bytes[value];
+      out.tensorBytes = saturatingAdd(out.tensorBytes, bytes[value]);
       int root = find(value);
       if (regionOf[root] >= 0) {
         placement.offset = regions[regionOf[root]].offset;
@@ -426,6 +462,8 @@ std::string FunctionPlanner::run(FunctionPlan &out) {
     int region = workspaceRegion[i];
     out.workspaceOffset.push_back(region < 0 ? -1 : regions[region].offset);
     out.workspaceBytes.push_back(region < 0 ? 0 : memory[i].workspaceBytes);
+    out.workspaceTotal =
+        saturatingAdd(out.workspaceTotal, out.workspaceBytes.back());
   }
   return "";
 }
@@ -488,6 +526,27 @@ std::string formatOffset(int64_t offset) {
   return offset < 0 ? "null" : "@" + std::to_string(offset);
 }
 
+/// "1.004": `a / b` with three decimals, or "-" when b is 0.
+std::string formatRatio(int64_t a, int64_t b) {
+  if (b <= 0)
+    return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f",
+                static_cast<double>(a) / static_cast<double>(b));
+  return text;
+}
+
+/// "sum: S bytes (tensors T + workspaces W); peak/lower bound: R1,
+/// peak/sum: R2".
+std::string formatTotals(int64_t peak, int64_t lowerBound, int64_t tensors,
+                         int64_t workspaces) {
+  int64_t sum = saturatingAdd(tensors, workspaces);
+  return "sum: " + formatBytes(sum) + " (tensors " + std::to_string(tensors) +
+         " + workspaces " + std::to_string(workspaces) +
+         "); peak/lower bound: " + formatRatio(peak, lowerBound) +
+         ", peak/sum: " + formatRatio(peak, sum);
+}
+
 std::string printFunction(const KernelProgram &program, const MemoryPlan &plan,
                           size_t index) {
   const KernelFunction &function = program.functions[index];
@@ -521,20 +580,22 @@ std::string printFunction(const KernelProgram &program, const MemoryPlan &plan,
   rows.clear();
   for (size_t i = 0; i < function.calls.size(); ++i) {
     const KernelCall &call = function.calls[i];
-    auto refs = [&](const std::vector<int> &values) {
+    auto refs = [&](const std::vector<int> &values, bool operands) {
       std::string list;
-      for (int value : values) {
+      for (size_t j = 0; j < values.size(); ++j) {
         if (!list.empty())
           list += ", ";
-        list += valueName(program, value) +
-                formatOffset(plan.offsetOf(index, value));
+        list += valueName(program, values[j]);
+        list += operands && !plan.operandRead(index, i, j)
+                    ? " (not read)"
+                    : formatOffset(plan.offsetOf(index, values[j]));
       }
       return "(" + list + ")";
     };
     std::vector<std::string> row{"#" + std::to_string(i), call.op,
                                  call.location.empty() ? "-" : call.location,
-                                 refs(call.operands) + " -> " +
-                                     refs(call.results)};
+                                 refs(call.operands, true) + " -> " +
+                                     refs(call.results, false)};
     if (i < fplan.workspaceOffset.size() && i < fplan.workspaceBytes.size() &&
         fplan.workspaceOffset[i] >= 0)
       row.push_back("workspace " + formatBytes(fplan.workspaceBytes[i]) + " " +
@@ -544,6 +605,10 @@ std::string printFunction(const KernelProgram &program, const MemoryPlan &plan,
   text += "  kernels:\n" + formatTable(rows, "    ");
   text += "  peak: " + formatBytes(fplan.peakBytes) +
           " (lower bound: " + formatBytes(fplan.lowerBound) + ")\n";
+  text += "  " +
+          formatTotals(fplan.peakBytes, fplan.lowerBound, fplan.tensorBytes,
+                       fplan.workspaceTotal) +
+          "\n";
   return text;
 }
 
@@ -578,9 +643,22 @@ std::string printPlan(const KernelProgram &program, const MemoryPlan &plan) {
           ", arguments: " + formatBytes(plan.argumentBytes) + ", step base: @" +
           std::to_string(plan.stepBase) + "\n";
   text += "arena: " + formatBytes(plan.arenaBytes) + "\n";
+  // The function with the largest peak sizes the step region.
+  const FunctionPlan *largest = nullptr;
   for (size_t f = 0; f < program.functions.size() && f < plan.functions.size();
-       ++f)
+       ++f) {
     text += printFunction(program, plan, f);
+    if (!largest || plan.functions[f].peakBytes > largest->peakBytes)
+      largest = &plan.functions[f];
+  }
+  if (largest)
+    text += "\nsummary: arena " + formatBytes(plan.arenaBytes) +
+            "; largest step peak " + formatBytes(largest->peakBytes) + " (" +
+            largest->function + ", lower bound " +
+            formatBytes(largest->lowerBound) + "); " +
+            formatTotals(largest->peakBytes, largest->lowerBound,
+                         largest->tensorBytes, largest->workspaceTotal) +
+            "\n";
   return text;
 }
 
@@ -599,6 +677,17 @@ int64_t MemoryPlan::offsetOf(size_t function, int value) const {
   if (buffer.unread)
     return -1;
   return buffer.inPersistent ? buffer.offset : stepBase + buffer.offset;
+}
+
+bool MemoryPlan::operandRead(size_t function, size_t call,
+                             size_t operand) const {
+  if (function >= functions.size())
+    return true;
+  const FunctionPlan &plan = functions[function];
+  if (call >= plan.operandRead.size() ||
+      operand >= plan.operandRead[call].size())
+    return true;
+  return plan.operandRead[call][operand];
 }
 
 MemoryPlan planMemory(const KernelProgram &program, int elementBytes,

@@ -21,8 +21,19 @@
 //    persistent value shares it), has result 0's byte size, no other operand
 //    of the call uses it, and the call is its last use.
 //
-// A Temporary that no call reads and the function does not return gets no
-// bytes: offsetOf() is -1 and the emitter passes nullptr.
+// Operand use: a call may leave some operands unread (a gradient kernel
+// that needs neither the forward's bias nor its result, a weight gradient
+// that is skipped). An operand the call does not read does not keep its
+// value alive there, and the emitter passes nullptr for it. Whether an
+// operand is read may depend on which results get a buffer.
+//
+// A Temporary that no call lists as an operand and the function does not
+// return gets no bytes: offsetOf() is -1 and the emitter passes nullptr. One
+// that calls list but none reads lives during its own call only.
+//
+// The plan also reports, per function, the sum of every buffer's and
+// workspace's bytes as if none shared memory, next to the peak and the
+// lower bound.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CODEGEN_MEMORYPLANNER_H
@@ -37,11 +48,18 @@
 
 namespace dlc::codegen {
 
+/// Whether a call reads its operand `operand`, given which of its results
+/// get a buffer (`resultPassed[r]`; false: passed as nullptr).
+using OperandReadFn =
+    std::function<bool(size_t operand, const std::vector<bool> &resultPassed)>;
+
 /// What the planner needs to know about one call (from its CpuKernel).
 struct CallMemory {
   int64_t workspaceBytes = 0;
   int inPlaceOperand = -1;
   bool aliasesOperand = false;
+  /// Null: the call reads every operand.
+  OperandReadFn readsOperand;
 };
 
 using CallMemoryFn =
@@ -64,7 +82,8 @@ struct BufferPlacement {
   bool inPlace = false;
   /// Aliases (through reshapes) a persistent value: `offset` is absolute.
   bool inPersistent = false;
-  /// A result nobody reads: no bytes, passed as nullptr.
+  /// A result no call lists and the function does not return: no bytes,
+  /// passed as nullptr.
   bool unread = false;
 };
 
@@ -77,8 +96,17 @@ struct FunctionPlan {
   std::vector<int> bufferIndex;
   std::vector<int64_t> workspaceOffset; ///< per call (-1: none)
   std::vector<int64_t> workspaceBytes;  ///< per call
+  /// Per call, per operand: whether the call reads it (else the emitter
+  /// passes nullptr).
+  std::vector<std::vector<bool>> operandRead;
   int64_t peakBytes = 0;  ///< the step region's size (offsets from stepBase)
   int64_t lowerBound = 0; ///< max over calls of the bytes live at that call
+  /// The bytes of every buffer with memory (arguments included) as if none
+  /// shared memory, and of every workspace; their sum is what the peak is
+  /// compared with.
+  int64_t tensorBytes = 0;
+  int64_t workspaceTotal = 0;
+  int64_t sumBytes() const { return tensorBytes + workspaceTotal; }
 };
 
 struct MemoryPlan {
@@ -108,6 +136,9 @@ struct MemoryPlan {
   /// temporary's step offset, or -1 for a temporary with no bytes there (an
   /// unread result, or one the function does not define).
   int64_t offsetOf(size_t function, int value) const;
+  /// Whether call `call` of `function` reads its operand `operand` (true
+  /// for indices the plan does not know).
+  bool operandRead(size_t function, size_t call, size_t operand) const;
 };
 
 /// Plans `program` with f32 elements of `elementBytes` (4 or 8). A null

@@ -263,5 +263,9 @@ def DL_WeightedSumOp : DL_CatalogOp<"weighted_sum", -1> {
 
 include "DLGradientOps.td"
 include "DLOptimizerOps.td"
+include "DLFusedElementwiseOps.td"
+include "DLFusedLayerOps.td"
+include "DLFusedNormOps.td"
+include "DLMemoryOps.td"
 
 #endif // DLC_IR_DLOPS_TD

@@ -32,10 +32,49 @@ std::unique_ptr<mlir::Pass> createLowerOptimizerPass();
 /// each @M_loss and erases @M_loss.
 std::unique_ptr<mlir::Pass> createBuildEvalFunctionPass();
 
+/// `-dl-fuse-conv-bn-relu`: training batchnorm + relu and their backward
+/// into dl.batchnorm_relu_train(_grad) (passes/FuseConvBnRelu.cpp).
+std::unique_ptr<mlir::Pass> createFuseConvBnReluPass();
+
+/// `-dl-fold-batchnorm`: inference batchnorm folded into the conv/dense
+/// before it, the activation in its epilogue (passes/FoldBatchNorm.cpp).
+std::unique_ptr<mlir::Pass> createFoldBatchNormPass();
+
+/// `-dl-fuse-bias-activation`: a layer's activation applied in its
+/// epilogue, forward and backward (passes/FuseBiasActivation.cpp).
+std::unique_ptr<mlir::Pass> createFuseBiasActivationPass();
+
+/// `-dl-fuse-elementwise`: chains of same-shape elementwise ops (losses'
+/// gradients and optimizer updates included) into dl.fused_elementwise.
+std::unique_ptr<mlir::Pass> createFuseElementwisePass();
+
+/// `-dl-save-pool-indices`: in the training functions, dl.maxpool2d saves
+/// its arg-max indices and its gradient scatters by them, so the pooled
+/// input dies after the forward (passes/SavePoolIndices.cpp).
+std::unique_ptr<mlir::Pass> createSavePoolIndicesPass();
+
+/// `-dl-recompute`: in the training functions, the forward ops marked
+/// `dl.recompute` (every candidate with `all`) run again right before
+/// their first backward reader, so their results die after the forward
+/// (passes/Recompute.cpp).
+std::unique_ptr<mlir::Pass> createRecomputePass();
+std::unique_ptr<mlir::Pass> createRecomputePass(bool all);
+
+/// What the training pipeline does beyond building the four functions.
+struct TrainingPipelineOptions {
+  /// Run the fusion passes (conv+batchnorm+relu, batchnorm folding for
+  /// inference, bias+activation epilogues, elementwise chains). Off:
+  /// `dlc compile --no-fusion`, to compare.
+  bool fusion = true;
+};
+
 /// The whole training pipeline (passes/TrainingPipeline.cpp): inline,
 /// autodiff, optimizer lowering, eval function, dropout stripped from the
-/// inference functions. Also registered as `-dl-training-pipeline`.
-void buildTrainingPipeline(mlir::OpPassManager &pm);
+/// inference functions, then the fusion passes. Also registered as
+/// `-dl-training-pipeline` (with fusion) and
+/// `-dl-training-pipeline-unfused`.
+void buildTrainingPipeline(mlir::OpPassManager &pm,
+                           const TrainingPipelineOptions &options = {});
 void registerTrainingPipeline();
 
 #define GEN_PASS_DECL

@@ -68,4 +68,151 @@ def BuildEvalFunction : Pass<"dl-build-eval", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def FuseConvBnRelu : Pass<"dl-fuse-conv-bn-relu", "::mlir::ModuleOp"> {
+  let summary = "Fuse training batchnorm + relu and their backward";
+  let description = [{
+    On the training functions (`dl.gradients`, `dl.train_step`): each
+    `dl.batchnorm_train` whose output's only forward user is a `dl.relu`,
+    and whose backward is `dl.relu_grad` + `dl.batchnorm_train_grad`,
+    becomes `dl.batchnorm_relu_train` (one statistics pass, normalize + relu
+    in one pass) and `dl.batchnorm_relu_train_grad` (the relu mask
+    recomputed from the input and the statistics), so neither the batchnorm
+    output nor the relu gradient is materialized and the backward does not
+    read the relu output. The producer (conv2d, depthwise_conv2d, dense...)
+    is kept. Every dl.batchnorm_train gets a remark: fused, or why not.
+  }];
+  let constructor = "::dlc::createFuseConvBnReluPass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+}
+
+def FoldBatchNorm : Pass<"dl-fold-batchnorm", "::mlir::ModuleOp"> {
+  let summary = "Fold inference batchnorm into the conv/dense before it";
+  let description = [{
+    On the inference functions (`dl.model`, `dl.eval`): each `dl.batchnorm`
+    whose input is a conv2d, depthwise_conv2d or dense used by nothing
+    else becomes `dl.fold_batchnorm` (the kernel and bias folded at run time
+    from the current parameters) + `dl.fused_<layer>`, which also applies
+    the batchnorm output's activation when that is its only user:
+
+      %z = dl.conv2d %x, %k ...
+      %y = dl.batchnorm %z, %g, %beta, %mm, %mv {epsilon = 1.0e-03 : f64}
+      %a = dl.relu %y
+    becomes
+      %k2, %b2 = dl.fold_batchnorm %k, %g, %beta, %mm, %mv {epsilon = ...}
+      %a = dl.fused_conv2d %x, %k2, %b2 {activation = "relu", ...}
+
+    Every dl.batchnorm of an inference function gets a remark: fused, or
+    why not.
+  }];
+  let constructor = "::dlc::createFoldBatchNormPass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+}
+
+def FuseBiasActivation : Pass<"dl-fuse-bias-activation", "::mlir::ModuleOp"> {
+  let summary = "Apply a layer's bias and activation in its epilogue";
+  let description = [{
+    On every function: a conv2d, depthwise_conv2d or dense followed by
+    relu, sigmoid, tanh, leaky_relu or elu becomes `dl.fused_<layer>
+    {activation = ...}`. In the training functions the activation's
+    gradient and the layer's gradient become `dl.fused_<layer>_grad`, which
+    reads the activation's output instead of the pre-activation (so elu,
+    and leaky_relu with alpha < 0, are fused only in inference):
+
+      %z = dl.dense %x, %k, %b
+      %a = dl.relu %z
+      %dz = dl.relu_grad %z, %a, %da
+      %dx, %dk, %db = dl.dense_grad %x, %k, %b, %z, %dz
+    becomes
+      %a = dl.fused_dense %x, %k, %b {activation = "relu", units = ...}
+      %dx, %dk, %db = dl.fused_dense_grad %x, %k, %b, %a, %da {...}
+
+    Fused only when every user of the pre-activation is the activation, its
+    gradient or the layer's gradient; every layer whose output feeds an
+    activation gets a remark: fused, or why not.
+  }];
+  let constructor = "::dlc::createFuseBiasActivationPass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+}
+
+def FuseElementwise : Pass<"dl-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Fuse chains of elementwise ops into one kernel each";
+  let description = [{
+    On every function, greedy producer-consumer fusion of the ops that a
+    fused elementwise loop can compute (activations, add, subtract,
+    multiply, add_n, dropout, their gradients, the elementwise loss
+    gradients, l2_loss_grad, the optimizer and moving-average updates) when
+    they have one shape:
+
+      %0 = dl.dropout_grad %x, %y, %dy {...}
+      %1 = dl.relu_grad %z, %x, %0
+    becomes
+      %1 = dl.fused_elementwise %dy, %x, %y, %z : ... {
+        ... the two ops on the block arguments ...
+        dl.elementwise_yield %r
+      }
+
+    A value also read after the chain becomes an extra result; a value read
+    by another op before the chain's last op stops the fusion. Updates end
+    a chain (one kernel per parameter tensor). Every candidate pair gets a
+    remark: fused, or why not.
+  }];
+  let constructor = "::dlc::createFuseElementwisePass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+}
+
+def SavePoolIndices : Pass<"dl-save-pool-indices", "::mlir::ModuleOp"> {
+  let summary = "Max pooling saves its indices for the backward";
+  let description = [{
+    On the training functions (`dl.gradients`, `dl.train_step`): each
+    `dl.maxpool2d` whose output's gradients are `dl.maxpool2d_grad` of the
+    same input and attributes becomes `dl.maxpool2d_indices`, which also
+    returns where each maximum was (i32, the output's shape), and its
+    gradients `dl.maxpool2d_grad_indices`, which scatter dy by those
+    indices, so the pooled input is no longer read by the backward:
+
+      %p = dl.maxpool2d %a {...}
+      %da = dl.maxpool2d_grad %a, %p, %dp {...}
+    becomes
+      %p, %idx = dl.maxpool2d_indices %a {...}
+      %da = dl.maxpool2d_grad_indices %idx, %dp {...}
+
+    Bit-identical results. Every dl.maxpool2d of a training function gets a
+    remark: rewritten, or why not.
+  }];
+  let constructor = "::dlc::createSavePoolIndicesPass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+}
+
+def Recompute : Pass<"dl-recompute", "::mlir::ModuleOp"> {
+  let summary = "Recompute chosen forward ops in the backward to save memory";
+  let description = [{
+    On the training functions (`dl.gradients`, `dl.train_step`): each
+    forward op carrying the unit attribute `dl.recompute` (with `all`:
+    every candidate, see passes/Recompute.h) is cloned right before the
+    first backward op that reads one of its results, and the backward reads
+    the clone, so the forward result dies after its forward users:
+
+      %z = dl.conv2d %x, %k {...}
+      %y, %m, %v = dl.batchnorm_relu_train %z, %g, %b {...}
+      ...
+      %dz, %dg, %db = dl.batchnorm_relu_train_grad %z, %g, %b, %m, %v, %dy
+    becomes
+      %z = dl.conv2d %x, %k {...}
+      %y, %m, %v = dl.batchnorm_relu_train %z, %g, %b {...}
+      ...
+      %z2 = dl.conv2d %x, %k {...}
+      %dz, %dg, %db = dl.batchnorm_relu_train_grad %z2, %g, %b, %m, %v, %dy
+
+    The clone is the same kernel on the same inputs: bit-identical results.
+    `dlc compile --memory-budget` marks the ops. Each marked op gets a
+    remark "recompute: ...".
+  }];
+  let constructor = "::dlc::createRecomputePass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+  let options = [
+    Option<"all", "all", "bool", /*default=*/"false",
+           "Recompute every candidate, not only the marked ops">
+  ];
+}
+
 #endif // DLC_PASSES_PASSES_TD

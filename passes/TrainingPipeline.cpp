@@ -9,6 +9,13 @@
 //   dl-build-eval        @M_eval from @M_loss (inference mode); erases @M_loss
 //   dl-strip-dropout     from the inference functions (@M, @M_eval) only
 //   cse                  one read per parameter, no duplicate computations
+// then, unless options.fusion is off, the fusion passes:
+//   (each fusion pass adds itself below, in the order it must run)
+//   dl-fuse-conv-bn-relu training batchnorm + relu (+ backward) fused
+//   dl-fold-batchnorm    inference batchnorm folded into conv/dense weights
+//   dl-fuse-bias-activation  bias + activation in conv/dense epilogues
+//   dl-fuse-elementwise  what elementwise chains remain, one kernel each (last)
+//   cse
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -17,12 +24,22 @@
 
 namespace dlc {
 
-void buildTrainingPipeline(mlir::OpPassManager &pm) {
+void buildTrainingPipeline(mlir::OpPassManager &pm,
+                           const TrainingPipelineOptions &options) {
   pm.addPass(mlir::createInlinerPass());
   pm.addPass(createAutodiffPass());
   pm.addPass(createLowerOptimizerPass());
   pm.addPass(createBuildEvalFunctionPass());
   pm.addPass(createStripDropoutPass());
+  pm.addPass(mlir::createCSEPass());
+  if (!options.fusion)
+    return;
+  // Fusion passes, in order:
+  pm.addPass(createFuseConvBnReluPass());
+  pm.addPass(createFoldBatchNormPass());
+  pm.addPass(createFuseBiasActivationPass());
+  pm.addPass(createSavePoolIndicesPass());
+  pm.addPass(createFuseElementwisePass());
   pm.addPass(mlir::createCSEPass());
 }
 
@@ -30,7 +47,15 @@ void registerTrainingPipeline() {
   mlir::PassPipelineRegistration<>(
       "dl-training-pipeline",
       "Build @M_eval, @M_grad and @M_train_step from @M and @M_loss",
-      buildTrainingPipeline);
+      [](mlir::OpPassManager &pm) { buildTrainingPipeline(pm); });
+  mlir::PassPipelineRegistration<>(
+      "dl-training-pipeline-unfused",
+      "The training pipeline without its fusion passes",
+      [](mlir::OpPassManager &pm) {
+        TrainingPipelineOptions options;
+        options.fusion = false;
+        buildTrainingPipeline(pm, options);
+      });
 }
 
 } // namespace dlc

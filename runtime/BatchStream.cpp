@@ -155,10 +155,32 @@ bool checkLabels(const Dataset &data, const BatchFormat &format,
   return true;
 }
 
+size_t modelInputBytes(const ModelBatch &batch, size_t input) {
+  if (input >= batch.inputs.size())
+    return 0;
+  bool compact = input < batch.byteValues.size() && batch.byteValues[input];
+  return batch.inputs[input].size() * (compact ? sizeof(float) : 1);
+}
+
+void writeModelInput(const ModelBatch &batch, size_t input, void *out) {
+  if (input >= batch.inputs.size())
+    return;
+  const std::vector<unsigned char> &in = batch.inputs[input];
+  const float *values =
+      input < batch.byteValues.size() ? batch.byteValues[input] : nullptr;
+  if (!values) {
+    if (!in.empty())
+      std::memcpy(out, in.data(), in.size());
+    return;
+  }
+  float *dst = static_cast<float *>(out);
+  for (size_t i = 0; i < in.size(); ++i)
+    dst[i] = values[in[i]];
+}
+
 void copyBatchToModel(const ModelBatch &batch, CompiledModel &model) {
   for (size_t i = 0; i < batch.inputs.size(); ++i)
-    std::memcpy(model.inputBuffer(i), batch.inputs[i].data(),
-                batch.inputs[i].size());
+    writeModelInput(batch, i, model.inputBuffer(i));
   for (size_t i = 0; i < batch.targets.size(); ++i)
     std::memcpy(model.targetBuffer(i), batch.targets[i].data(),
                 batch.targets[i].size());
@@ -236,6 +258,36 @@ void BatchStream::stop() {
     thread_.reset();
   }
   synchronousDone_ = true;
+  releaseBuffers();
+}
+
+void BatchStream::releaseBuffers() {
+  for (ModelBatch &slot : slots_)
+    slot = ModelBatch();
+  current_ = ModelBatch();
+  for (std::vector<float> &buffer : raw_)
+    std::vector<float>().swap(buffer);
+  for (std::vector<float> &buffer : clean_)
+    std::vector<float>().swap(buffer);
+  std::vector<float>().swap(noisy_);
+  std::vector<int32_t>().swap(labels_);
+  std::vector<float>().swap(pairLabels_);
+}
+
+bool BatchStream::gathersBytes() const {
+  if (!data_->holdsBytes() || format_->pairs || format_->inputs != 1 ||
+      !gathersDirectly(0))
+    return false;
+  for (const BatchFormat::Target &target : format_->targets)
+    if (target.fill == TargetFill::CopyInput)
+      return false;
+  return true;
+}
+
+bool BatchStream::gathersDirectly(size_t k) const {
+  return format_->elementBytes == 4 && k < format_->inputDtypes.size() &&
+         format_->inputDtypes[k] == DType::F32 && augmenter_.empty() &&
+         !(options_.training && options_.inputNoise);
 }
 
 void BatchStream::convertInput(const float *values, int64_t count,
@@ -273,21 +325,41 @@ void BatchStream::produce(int64_t step, ModelBatch &batch) {
   size_t sourceValues = size_t(n) * size_t(f.sourceElements);
   size_t modelValues = size_t(n) * size_t(f.modelElements);
   labels_.resize(size_t(n));
+  batch.byteValues.assign(f.inputs, nullptr);
+  if (gathersBytes()) {
+    // The examples' bytes as they are; writeModelInput makes them float.
+    batch.inputs[0].resize(sourceValues);
+    batcher_.fillBytes(step, batch.inputs[0].data(), labels_.data());
+    batch.byteValues[0] = data_->bytes.values.data();
+    fillTargets(n, labels_.data(), nullptr, nullptr, batch);
+    return;
+  }
+  // Where each input's examples are gathered: straight into the batch when
+  // nothing transforms them, else into float scratch first.
+  float *gathered[2] = {nullptr, nullptr};
+  for (size_t k = 0; k < f.inputs && k < 2; ++k) {
+    if (gathersDirectly(k)) {
+      batch.inputs[k].resize(sourceValues * sizeof(float));
+      gathered[k] = reinterpret_cast<float *>(batch.inputs[k].data());
+    } else {
+      raw_[k].resize(sourceValues);
+      gathered[k] = raw_[k].data();
+    }
+  }
   if (f.pairs) {
-    raw_[0].resize(sourceValues);
-    raw_[1].resize(sourceValues);
     pairLabels_.resize(size_t(n));
-    pairs_.fill(step, raw_[0].data(), raw_[1].data(), pairLabels_.data());
+    pairs_.fill(step, gathered[0], gathered[1], pairLabels_.data());
     for (int64_t i = 0; i < n; ++i)
       labels_[i] = pairLabels_[i] > 0.5f ? 1 : 0;
   } else {
-    raw_[0].resize(sourceValues);
-    batcher_.fill(step, raw_[0].data(), labels_.data());
+    batcher_.fill(step, gathered[0], labels_.data());
   }
 
   int64_t position = step * options_.batchSize;
-  const std::vector<float> *clean[2] = {&raw_[0], &raw_[1]};
+  const float *clean[2] = {gathered[0], gathered[1]};
   for (size_t k = 0; k < f.inputs; ++k) {
+    if (gathersDirectly(k))
+      continue; // Already the model's input.
     AugmentKey key;
     key.seed = options_.seed;
     key.epoch = epoch_;
@@ -296,19 +368,19 @@ void BatchStream::produce(int64_t step, ModelBatch &batch) {
     if (!augmenter_.empty()) {
       clean_[k].resize(modelValues);
       if (options_.training)
-        augmenter_.apply(raw_[k].data(), clean_[k].data(), n, key);
+        augmenter_.apply(gathered[k], clean_[k].data(), n, key);
       else
-        augmenter_.applyInference(raw_[k].data(), clean_[k].data(), n);
-      clean[k] = &clean_[k];
+        augmenter_.applyInference(gathered[k], clean_[k].data(), n);
+      clean[k] = clean_[k].data();
     }
     if (options_.training && options_.inputNoise) {
       noisy_.resize(modelValues);
-      applyGaussianNoise(clean[k]->data(), noisy_.data(), n, f.modelElements,
+      applyGaussianNoise(clean[k], noisy_.data(), n, f.modelElements,
                          options_.inputNoise->stddev, key);
       convertInput(noisy_.data(), int64_t(modelValues), batch.inputs[k],
                    f.inputDtypes[k]);
     } else {
-      convertInput(clean[k]->data(), int64_t(modelValues), batch.inputs[k],
+      convertInput(clean[k], int64_t(modelValues), batch.inputs[k],
                    f.inputDtypes[k]);
     }
   }
@@ -318,7 +390,7 @@ void BatchStream::produce(int64_t step, ModelBatch &batch) {
 
 void BatchStream::fillTargets(int64_t n, const int32_t *labels,
                               const float *floatLabels,
-                              const std::vector<float> *const *clean,
+                              const float *const *clean,
                               ModelBatch &batch) const {
   const BatchFormat &f = *format_;
   for (size_t t = 0; t < f.targets.size(); ++t) {
@@ -344,7 +416,11 @@ void BatchStream::fillTargets(int64_t n, const int32_t *labels,
                     1.0);
       break;
     case TargetFill::CopyInput:
-      convertInput(clean[target.input < f.inputs ? target.input : 0]->data(),
+      if (!clean) { // never asked for: compact batches have no such target
+        out.clear();
+        break;
+      }
+      convertInput(clean[target.input < f.inputs ? target.input : 0],
                    n * f.modelElements, out, DType::F32);
       break;
     }

@@ -17,6 +17,12 @@
 // runs the current one; the batches are a pure function of (data, seed,
 // epoch, step), whatever the timing.
 //
+// Memory: examples become T only here, batch by batch (a Dataset may hold
+// IDX images as bytes). Without augmentation or noise an f32 input is
+// gathered straight into the batch, with no float scratch copy; every
+// batch buffer is released by stop(), so a finished stream (validation,
+// test) holds nothing while another one runs.
+//
 //===----------------------------------------------------------------------===//
 #ifndef DLC_RUNTIME_BATCHSTREAM_H
 #define DLC_RUNTIME_BATCHSTREAM_H
@@ -83,14 +89,25 @@ bool checkLabels(const Dataset &data, const BatchFormat &format,
                  const ModelSpec &spec, std::string &error);
 
 /// One batch in the model's layout: `size` examples of every input and
-/// target, as raw bytes ready to copy.
+/// target, as raw bytes ready to copy, except for compact inputs.
 struct ModelBatch {
   uint64_t epoch = 0;
   int64_t step = 0;
   int64_t size = 0;
   std::vector<std::vector<unsigned char>> inputs;
   std::vector<std::vector<unsigned char>> targets;
+  /// Per input: null, or (an f32 input of a Dataset held as bytes, with
+  /// nothing to transform) `inputs[i]` holds one byte per value, which
+  /// stands for byteValues[i][byte]; it becomes float when copied into the
+  /// model (writeModelInput), a quarter of the memory in between.
+  std::vector<const float *> byteValues;
 };
+
+/// The bytes input `input` of `batch` takes in the model's buffer.
+size_t modelInputBytes(const ModelBatch &batch, size_t input);
+/// Writes input `input` of `batch` as the model takes it to `out` (at least
+/// modelInputBytes bytes).
+void writeModelInput(const ModelBatch &batch, size_t input, void *out);
 
 /// Copies `batch` into the model's input and target buffers.
 void copyBatchToModel(const ModelBatch &batch, CompiledModel &model);
@@ -129,9 +146,10 @@ public:
   /// Starts epoch `epoch` at batch `firstStep` (stopping any earlier one).
   void start(uint64_t epoch, int64_t firstStep);
   /// The next batch of the epoch, or null after the last. Valid until the
-  /// next call.
+  /// next call or stop().
   const ModelBatch *next();
-  /// Stops the background thread.
+  /// Stops the background thread and releases the batch buffers (the next
+  /// start() allocates them again).
   void stop();
 
   /// Fills `batch` with batch `step` of the current epoch on the caller's
@@ -142,10 +160,17 @@ private:
   /// Writes `count` values as T (float dtypes) or rounded int32 ids.
   void convertInput(const float *values, int64_t count,
                     std::vector<unsigned char> &out, DType dtype) const;
+  /// Whether model input `k` can be gathered straight into the batch: an
+  /// f32 program's float input, no augmentation, no noise in this mode.
+  bool gathersDirectly(size_t k) const;
+  /// Whether the input can even stay bytes until copied into the model
+  /// (gathersDirectly, a byte Dataset, one input, no target copies it).
+  bool gathersBytes() const;
   /// `clean[k]`: model input k's examples before noise.
   void fillTargets(int64_t n, const int32_t *labels, const float *floatLabels,
-                   const std::vector<float> *const *clean,
-                   ModelBatch &batch) const;
+                   const float *const *clean, ModelBatch &batch) const;
+  /// Frees every batch buffer.
+  void releaseBuffers();
 
   const Dataset *data_ = nullptr;
   const BatchFormat *format_ = nullptr;

@@ -4,8 +4,8 @@
 
 #include "runtime/Philox.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 #include <system_error>
 #include <utility>
@@ -31,12 +31,16 @@ bool checkDatasetLayout(const Dataset &data, bool allowNoLabels,
   uint64_t total = 0;
   if (!checkedMul(uint64_t(data.count), perExample, uint64_t(INT64_MAX),
                   total) ||
-      total != data.features.size())
+      total != data.featureCount())
     return failLoad(error, data.source,
-                    "holds " + std::to_string(data.features.size()) +
+                    "holds " + std::to_string(data.featureCount()) +
                         " feature values",
                     "expected " + std::to_string(data.count) + " examples of " +
                         joinDims(data.exampleShape, "x"));
+  if (data.holdsBytes() &&
+      data.bytes.offset + data.bytes.size > data.bytes.buffer->size())
+    return failLoad(error, data.source,
+                    "its feature bytes lie outside their buffer");
   bool labelsMatch = data.labels.size() == uint64_t(data.count);
   if (!labelsMatch && !(allowNoLabels && data.labels.empty()))
     return failLoad(error, data.source,
@@ -77,12 +81,20 @@ bool splitValidation(Dataset &train, double fraction, Dataset &validation,
   tail.exampleShape = train.exampleShape;
   tail.source = train.source;
   tail.count = train.count - keep;
-  tail.features.assign(train.features.begin() + cut, train.features.end());
+  if (train.holdsBytes()) {
+    // Both halves keep the one byte buffer: no copy.
+    tail.bytes = train.bytes;
+    tail.bytes.offset += cut;
+    tail.bytes.size -= cut;
+    train.bytes.size = cut;
+  } else {
+    tail.features.assign(train.features.begin() + cut, train.features.end());
+    train.features.resize(cut);
+  }
   if (!train.labels.empty())
     tail.labels.assign(train.labels.begin() + keep, train.labels.end());
   validation = std::move(tail);
 
-  train.features.resize(cut);
   if (!train.labels.empty())
     train.labels.resize(size_t(keep));
   train.count = keep;
@@ -167,14 +179,26 @@ int64_t Batcher::fill(int64_t step, float *features, int32_t *labels) const {
   if (size == 0)
     return 0;
   int64_t begin = step * batchSize_;
-  const float *source = data_->features.data();
-  size_t rowBytes = size_t(exampleSize_) * sizeof(float);
-  for (int64_t r = 0; r < size; ++r) {
-    int64_t index = order_[begin + r];
-    if (rowBytes)
-      std::memcpy(features + r * exampleSize_, source + index * exampleSize_,
-                  rowBytes);
+  for (int64_t r = 0; r < size; ++r)
+    data_->copyExample(order_[begin + r], exampleSize_,
+                       features + r * exampleSize_);
+  if (hasLabels_ && labels) {
+    for (int64_t r = 0; r < size; ++r)
+      labels[r] = data_->labels[size_t(order_[begin + r])];
   }
+  return size;
+}
+
+int64_t Batcher::fillBytes(int64_t step, uint8_t *features,
+                           int32_t *labels) const {
+  int64_t size = batchSizeAt(step);
+  if (size == 0 || !data_->holdsBytes())
+    return 0;
+  int64_t begin = step * batchSize_;
+  const uint8_t *source = data_->bytes.data();
+  for (int64_t r = 0; r < size; ++r)
+    std::copy_n(source + order_[begin + r] * exampleSize_, exampleSize_,
+                features + r * exampleSize_);
   if (hasLabels_ && labels) {
     for (int64_t r = 0; r < size; ++r)
       labels[r] = data_->labels[size_t(order_[begin + r])];

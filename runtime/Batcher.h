@@ -152,6 +152,9 @@ public:
   /// batchSizeAt(step) * exampleSize() floats and batchSizeAt(step) labels
   /// (`labels` may be null, and is ignored without labels); returns the size.
   int64_t fill(int64_t step, float *features, int32_t *labels) const;
+  /// As fill, but copies the examples' bytes as they are held (the dataset
+  /// must hold bytes; otherwise nothing is written and 0 returned).
+  int64_t fillBytes(int64_t step, uint8_t *features, int32_t *labels) const;
 
 private:
   const Dataset *data_ = nullptr;

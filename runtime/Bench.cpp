@@ -4,6 +4,7 @@
 
 #include "runtime/ParameterInit.h"
 #include "runtime/Philox.h"
+#include "runtime/ProcessMemory.h"
 
 #include <algorithm>
 #include <chrono>
@@ -140,8 +141,20 @@ bool runBench(ModelState &state, const TrainSettings &settings,
   if (result.timedTrain)
     line("train_step", result.trainMedianMs);
   line("predict", result.predictMedianMs);
-  out << "arena       " << spec.arenaBytes << " bytes (persistent "
+  result.arenaAllocatedBytes =
+      static_cast<int64_t>(state.arenaAllocatedBytes());
+  result.peakResidentBytes = peakResidentBytes();
+  out << "arena       " << spec.arenaBytes << " bytes planned, "
+      << result.arenaAllocatedBytes << " allocated (persistent "
       << spec.persistentBytes << ")\n";
+  if (result.peakResidentBytes >= 0) {
+    char buffer[96];
+    std::snprintf(buffer, sizeof(buffer),
+                  "peak RSS    %.1f MiB (VmHWM %lld kB)\n",
+                  double(result.peakResidentBytes) / (1024.0 * 1024.0),
+                  static_cast<long long>(result.peakResidentBytes / 1024));
+    out << buffer;
+  }
   out.flush();
   return true;
 }

@@ -8,7 +8,12 @@
 //   bench fashion_cnn: batch 64, 100 steps after 10 warmup, 8 threads
 //   train_step  median 12.345 ms/step  5184.2 examples/s
 //   predict     median 3.210 ms/step  19937.7 examples/s
-//   arena       1234567 bytes (persistent 234567)
+//   arena       1234567 bytes planned, 1234567 allocated (persistent 2345)
+//   peak RSS    12.3 MiB (VmHWM 12595 kB)
+//
+// The arena is the one block ModelState allocated for every tensor (the
+// memory plan's arenaBytes, rounded up to 64); the peak RSS is the
+// process's high-water mark so far, data and runtime included.
 //
 // A model without a train section (or without targets) times predict only.
 //
@@ -32,6 +37,10 @@ struct BenchResult {
   bool timedTrain = false;
   double trainMedianMs = 0;
   double predictMedianMs = 0;
+  /// The arena ModelState allocated, and the process's peak resident set
+  /// (-1: unknown) after the timed calls.
+  int64_t arenaAllocatedBytes = 0;
+  int64_t peakResidentBytes = -1;
 };
 
 /// The median of `values` (0 when empty).

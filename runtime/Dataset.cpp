@@ -5,12 +5,43 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <sys/stat.h>
+#include <utility>
 
 namespace dlc::rt {
+
+ByteFeatures makeByteFeatures(std::vector<uint8_t> &&bytes, size_t offset,
+                              size_t size, float divisor) {
+  ByteFeatures out;
+  out.offset = offset < bytes.size() ? offset : bytes.size();
+  out.size =
+      size < bytes.size() - out.offset ? size : bytes.size() - out.offset;
+  out.buffer = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  for (unsigned b = 0; b < 256; ++b)
+    out.values[b] = float(b) / divisor;
+  return out;
+}
+
+void Dataset::copyExample(int64_t index, int64_t exampleSize,
+                          float *out) const {
+  if (exampleSize <= 0)
+    return;
+  size_t first = size_t(index) * size_t(exampleSize);
+  if (!holdsBytes()) {
+    std::memcpy(out, features.data() + first,
+                size_t(exampleSize) * sizeof(float));
+    return;
+  }
+  const uint8_t *in = bytes.data() + first;
+  const float *values = bytes.values.data();
+  for (int64_t i = 0; i < exampleSize; ++i)
+    out[i] = values[in[i]];
+}
 
 std::string formatLoadError(std::string_view file, std::string_view what,
                             std::string_view hint) {
@@ -101,6 +132,28 @@ struct GzFileCloser {
 };
 } // namespace
 
+/// The decompressed size a gzip file's last member declares (its trailer's
+/// ISIZE, the size modulo 2^32), or 0 when the file is not gzip or the claim
+/// is beyond what deflate can expand `fileSize` bytes to (about 1032:1), so
+/// a corrupt trailer cannot make the reader allocate much.
+static uint64_t gzipSizeHint(const std::string &path, off_t fileSize) {
+  if (fileSize < 18)
+    return 0;
+  std::FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file)
+    return 0;
+  unsigned char magic[2] = {0, 0}, trailer[4] = {0, 0, 0, 0};
+  bool ok = std::fread(magic, 1, 2, file) == 2 && magic[0] == 0x1f &&
+            magic[1] == 0x8b && std::fseek(file, -4, SEEK_END) == 0 &&
+            std::fread(trailer, 1, 4, file) == 4;
+  std::fclose(file);
+  if (!ok)
+    return 0;
+  uint64_t declared = uint64_t(trailer[0]) | uint64_t(trailer[1]) << 8 |
+                      uint64_t(trailer[2]) << 16 | uint64_t(trailer[3]) << 24;
+  return declared <= uint64_t(fileSize) * 1032 ? declared : 0;
+}
+
 bool readDataFile(const std::string &path, uint64_t maxBytes,
                   std::vector<uint8_t> &bytes, std::string &error) {
   bytes.clear();
@@ -121,13 +174,19 @@ bool readDataFile(const std::string &path, uint64_t maxBytes,
                     std::string("cannot open: ") +
                         (errno ? std::strerror(errno) : "out of memory"));
   GzFileCloser closer{file};
-  gzbuffer(file, 1u << 20);
+  // zlib allocates this much for compressed input and twice as much for
+  // output. Kept small: glibc serves later, smaller requests from the heap
+  // once a freed mmap raised its threshold, and the heap keeps them after
+  // the load, so MiB-sized buffers would stay in the process's memory.
+  gzbuffer(file, 128u << 10);
 
-  // Start with the file's size (exact for plain files, a lower bound for most
-  // compressed ones) and grow geometrically; read one byte past the cap so a
-  // file that exceeds it is noticed.
+  // Start with the file's size (exact for plain files), or for a gzip file
+  // the size its trailer declares, so that the buffer is allocated once and
+  // never copied while growing; grow geometrically when the guess is short.
+  // Read one byte past the cap so a file that exceeds it is noticed.
   const uint64_t hardLimit = maxBytes + 1;
-  uint64_t capacity = uint64_t(info.st_size) + 1;
+  uint64_t capacity =
+      std::max(uint64_t(info.st_size), gzipSizeHint(path, info.st_size)) + 1;
   if (capacity < (uint64_t(1) << 16))
     capacity = uint64_t(1) << 16;
   if (capacity > hardLimit)
@@ -208,17 +267,24 @@ static std::string formatPosition(const std::vector<int64_t> &shape,
 }
 
 bool checkFinite(const Dataset &data, std::string &error) {
-  const float *values = data.features.data();
-  size_t total = data.features.size();
-  for (size_t i = 0; i < total; ++i) {
-    if (std::isfinite(values[i]))
+  if (data.holdsBytes()) {
+    bool allFinite = true;
+    for (float value : data.bytes.values)
+      allFinite = allFinite && std::isfinite(value);
+    if (allFinite)
+      return true;
+  }
+  uint64_t total = data.featureCount();
+  for (uint64_t i = 0; i < total; ++i) {
+    float value = data.feature(i);
+    if (std::isfinite(value))
       continue;
     uint64_t perExample = 1;
     if (!checkedElementCount(data.exampleShape, UINT64_MAX, perExample) ||
         perExample == 0)
       perExample = 1;
     uint64_t example = i / perExample;
-    std::string what = std::isnan(values[i]) ? "NaN" : "infinite";
+    std::string what = std::isnan(value) ? "NaN" : "infinite";
     return failLoad(
         error, data.source,
         "feature " + std::to_string(i) + " (example " +

@@ -1,8 +1,13 @@
 //===- Dataset.h - loaded examples and shared loader helpers -------------===//
 //
 // Every data source of a train section (`idx(dir)`, `csv(path)`,
-// `npy(dir)`) loads into the same in-memory form: a Dataset of float features
-// and int32 class labels, split into a training and an optional test part.
+// `npy(dir)`) loads into the same in-memory form: a Dataset of features and
+// int32 class labels, split into a training and an optional test part.
+// CSV and NPY features are held as float; IDX images stay the unsigned bytes
+// they came in (a quarter of the memory) inside the decompressed file's own
+// buffer, and become float only when a batch is gathered
+// (Dataset::copyExample): float(byte) / 255, exactly the value a float copy
+// would have held.
 //
 // Loaders report failures as `false` plus a message that names the file,
 // says what is wrong and what was expected, e.g.
@@ -18,25 +23,69 @@
 #ifndef DLC_RUNTIME_DATASET_H
 #define DLC_RUNTIME_DATASET_H
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace dlc::rt {
 
+/// Features held as unsigned bytes: a window of a shared buffer (the
+/// decompressed file, header included), so that splitting off validation
+/// examples or copying a Dataset never copies the bytes. Byte b stands for
+/// the feature `values[b]` = float(b) / divisor.
+struct ByteFeatures {
+  std::shared_ptr<const std::vector<uint8_t>> buffer;
+  /// The first feature byte inside `buffer`, and the number of feature bytes.
+  size_t offset = 0;
+  size_t size = 0;
+  /// float(b) / divisor for every byte value b.
+  std::array<float, 256> values{};
+
+  /// The feature bytes (null when there is no buffer).
+  const uint8_t *data() const {
+    return buffer ? buffer->data() + offset : nullptr;
+  }
+};
+
+/// Wraps `bytes` (moved, not copied) as the byte features
+/// bytes[offset, offset + size), each standing for float(b) / divisor.
+/// The window is clamped to the buffer.
+ByteFeatures makeByteFeatures(std::vector<uint8_t> &&bytes, size_t offset,
+                              size_t size, float divisor);
+
 /// A set of labeled examples.
 struct Dataset {
   /// The shape of one example, e.g. {28, 28, 1}.
   std::vector<int64_t> exampleShape;
-  /// count * prod(exampleShape) values, row-major, already scaled.
+  /// count * prod(exampleShape) values, row-major, already scaled; empty when
+  /// the features are held as bytes.
   std::vector<float> features;
+  /// The features as bytes (IDX images) instead of `features`: used when its
+  /// buffer is set.
+  ByteFeatures bytes;
   /// One class id (or 0/1) per example; never negative.
   std::vector<int32_t> labels;
   /// The number of examples.
   int64_t count = 0;
   /// The file the features came from, for messages.
   std::string source;
+
+  /// True when the features are held as bytes.
+  bool holdsBytes() const { return bytes.buffer != nullptr; }
+  /// The number of feature values held (either form).
+  uint64_t featureCount() const {
+    return holdsBytes() ? uint64_t(bytes.size) : uint64_t(features.size());
+  }
+  /// Feature `i` as float (0 <= i < featureCount()).
+  float feature(uint64_t i) const {
+    return holdsBytes() ? bytes.values[bytes.data()[i]] : features[i];
+  }
+  /// Writes the `exampleSize` features of example `index` as float to `out`
+  /// (the caller checked the layout, e.g. with checkDatasetLayout).
+  void copyExample(int64_t index, int64_t exampleSize, float *out) const;
 };
 
 /// A data source's training examples and, when it has them, its test ones.

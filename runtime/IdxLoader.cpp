@@ -4,6 +4,7 @@
 #include "runtime/IdxLoader.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace dlc::rt {
 
@@ -94,8 +95,9 @@ bool checkPayloadSize(const std::string &path,
   return true;
 }
 
-/// Parses an IDX image file into `out` (features and shape; count set).
-bool parseImages(const std::string &path, const std::vector<uint8_t> &bytes,
+/// Parses an IDX image file into `out` (features and shape; count set). The
+/// pixels stay in `bytes`, which `out` takes over (no copy).
+bool parseImages(const std::string &path, std::vector<uint8_t> &&bytes,
                  Dataset &out, std::string &error) {
   constexpr size_t kHeader = 16;
   if (!checkHeader(path, bytes, kImageMagic, kHeader, "image", error))
@@ -123,11 +125,9 @@ bool parseImages(const std::string &path, const std::vector<uint8_t> &bytes,
   out.exampleShape = {int64_t(rows), int64_t(cols), 1};
   out.count = int64_t(count);
   out.source = path;
-  out.features.resize(pixels);
-  const uint8_t *in = bytes.data() + kHeader;
-  float *dst = out.features.data();
-  for (uint64_t i = 0; i < pixels; ++i)
-    dst[i] = float(in[i]) / 255.0f;
+  out.features.clear();
+  out.bytes =
+      makeByteFeatures(std::move(bytes), kHeader, size_t(pixels), 255.0f);
   return true;
 }
 
@@ -164,7 +164,7 @@ bool loadPair(const std::string &imagesPath, const std::string &labelsPath,
               Dataset &out, std::string &error) {
   std::vector<uint8_t> bytes;
   if (!readDataFile(imagesPath, kMaxDataFileBytes, bytes, error) ||
-      !parseImages(imagesPath, bytes, out, error))
+      !parseImages(imagesPath, std::move(bytes), out, error))
     return false;
   if (!readDataFile(labelsPath, kMaxDataFileBytes, bytes, error) ||
       !parseLabels(labelsPath, bytes, out.labels, error))

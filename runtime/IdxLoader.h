@@ -8,7 +8,8 @@
 //
 // each optionally gzip-compressed with a ".gz" suffix (the plain file wins
 // when both exist). Images (magic 0x00000803: unsigned bytes, [count, rows,
-// cols]) become examples of shape [rows, cols, 1] scaled by 1/255; labels
+// cols]) become examples of shape [rows, cols, 1] scaled by 1/255 (held as
+// the file's bytes and converted per batch, see Dataset.h); labels
 // (magic 0x00000801: unsigned bytes, [count]) become int32 class ids.
 //
 //===----------------------------------------------------------------------===//

@@ -148,6 +148,7 @@ bool ModelState::init(CompiledModel &model, std::string &error) {
   }
   std::memset(memory, 0, bytes);
   arena_.reset(memory);
+  arenaAllocated_ = bytes;
   model_ = &model;
   model.bind(arena_.get());
   return true;

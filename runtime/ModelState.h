@@ -54,6 +54,9 @@ public:
   CompiledModel &model() { return *model_; }
   const ModelSpec &spec() const { return model_->spec(); }
   unsigned char *arena() { return arena_.get(); }
+  /// The bytes init() allocated for the arena (spec().arenaBytes rounded up
+  /// to the alignment; at least one alignment unit).
+  size_t arenaAllocatedBytes() const { return arenaAllocated_; }
 
   /// Parameter `i`'s storage and its size in bytes.
   void *parameterData(size_t i);
@@ -82,6 +85,7 @@ private:
   };
   CompiledModel *model_ = nullptr;
   std::unique_ptr<unsigned char, FreeDeleter> arena_;
+  size_t arenaAllocated_ = 0;
 };
 
 } // namespace dlc::rt

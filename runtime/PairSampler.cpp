@@ -5,7 +5,6 @@
 #include "runtime/Philox.h"
 
 #include <algorithm>
-#include <cstring>
 #include <numeric>
 
 namespace dlc::rt {
@@ -145,16 +144,10 @@ int64_t PairSampler::fill(int64_t step, float *left, float *right,
   if (size == 0)
     return 0;
   int64_t begin = step * batchSize_;
-  const float *source = data_->features.data();
-  size_t rowBytes = size_t(exampleSize_) * sizeof(float);
   for (int64_t r = 0; r < size; ++r) {
     ExamplePair pair = pairAt(begin + r);
-    if (rowBytes) {
-      std::memcpy(left + r * exampleSize_, source + pair.left * exampleSize_,
-                  rowBytes);
-      std::memcpy(right + r * exampleSize_, source + pair.right * exampleSize_,
-                  rowBytes);
-    }
+    data_->copyExample(pair.left, exampleSize_, left + r * exampleSize_);
+    data_->copyExample(pair.right, exampleSize_, right + r * exampleSize_);
     labels[r] = pair.label;
   }
   return size;

@@ -16,7 +16,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/cpu/ConvolutionDescriptor.h"
 #include "codegen/cpu/CpuKernel.h"
+#include "codegen/cpu/OperandUse.h"
 
 #include "codegen/cpu/kernels/Convolution.h"
 
@@ -479,11 +481,56 @@ template <ConvOp Op> void add(CpuKernelRegistry &registry) {
     forward.workspaceBytes = workspaceBytes<Op, false>;
     gradient.workspaceBytes = workspaceBytes<Op, true>;
   }
+  // What the gradient kernel reads (codegen/cpu/OperandUse.h).
+  switch (Op) {
+  case ConvOp::SeparableConv2d:
+    gradient.readsOperand = operand_use::separableGradient;
+    break;
+  case ConvOp::MaxPool2d:
+  case ConvOp::GlobalMaxPool2d:
+    gradient.readsOperand = operand_use::allButForwardResult;
+    break;
+  case ConvOp::AvgPool2d:
+  case ConvOp::GlobalAvgPool2d:
+    gradient.readsOperand = operand_use::onlyLast;
+    break;
+  default:
+    gradient.readsOperand = operand_use::weightedGradient;
+  }
   registry[opName(Op)] = forward;
   registry[std::string(opName(Op)) + "_grad"] = gradient;
 }
 
 } // namespace
+
+std::string describeConvolutionCall(const KernelProgram &program,
+                                    const KernelCall &call,
+                                    const std::string &op, bool grad,
+                                    ConvolutionDescriptor &descriptor) {
+  ConvOp convOp;
+  if (op == opName(ConvOp::Conv2d))
+    convOp = ConvOp::Conv2d;
+  else if (op == opName(ConvOp::DepthwiseConv2d))
+    convOp = ConvOp::DepthwiseConv2d;
+  else if (op == opName(ConvOp::Dense))
+    convOp = ConvOp::Dense;
+  else
+    return "is not a conv2d, depthwise_conv2d or dense";
+  CallShapes shapes;
+  Descriptor desc;
+  std::string error = describeCall(program, call, convOp, grad, shapes, desc);
+  if (!error.empty())
+    return error;
+  int64_t outputElements = checkedElementCount(shapes.y);
+  if (outputElements < 0)
+    return "is too large";
+  descriptor.type = desc.type;
+  descriptor.init = desc.init;
+  descriptor.workspaceElements = desc.workspaceElements;
+  descriptor.hasBias = shapes.hasBias;
+  descriptor.outputElements = outputElements;
+  return "";
+}
 
 void registerConvolutionKernels(CpuKernelRegistry &registry) {
   add<ConvOp::Conv1d>(registry);

@@ -127,8 +127,10 @@ private:
                     (call.location.empty() ? "" : " at " + call.location));
       std::string id = "k" + std::to_string(kernelCount++);
       CpuKernelArgs args{program, call, {}, {}, "nullptr", id};
-      for (int operand : call.operands)
-        args.operands.push_back(pointer(f, operand));
+      for (size_t j = 0; j < call.operands.size(); ++j)
+        args.operands.push_back(plan.operandRead(f, c, j)
+                                    ? pointer(f, call.operands[j])
+                                    : "nullptr");
       for (int result : call.results)
         args.results.push_back(pointer(f, result));
       if (c < functionPlan.workspaceOffset.size() &&
@@ -339,18 +341,23 @@ private:
 } // namespace
 
 CallMemoryFn cpuCallMemory(const KernelProgram &program, int elementBytes) {
-  return
-      [&program, elementBytes](const KernelFunction &, const KernelCall &call) {
-        CallMemory memory;
-        if (const CpuKernel *kernel = findKernel(call.op)) {
-          if (kernel->workspaceBytes)
-            memory.workspaceBytes =
-                kernel->workspaceBytes(program, call, elementBytes);
-          memory.inPlaceOperand = kernel->inPlaceOperand;
-          memory.aliasesOperand = kernel->aliasesOperand;
-        }
-        return memory;
-      };
+  return [&program, elementBytes](const KernelFunction &,
+                                  const KernelCall &call) {
+    CallMemory memory;
+    if (const CpuKernel *kernel = findKernel(call.op)) {
+      if (kernel->workspaceBytes)
+        memory.workspaceBytes =
+            kernel->workspaceBytes(program, call, elementBytes);
+      memory.inPlaceOperand = kernel->inPlaceOperand;
+      memory.aliasesOperand = kernel->aliasesOperand;
+      if (auto reads = kernel->readsOperand)
+        memory.readsOperand = [reads, &call](size_t operand,
+                                             const std::vector<bool> &passed) {
+          return reads(call, operand, passed);
+        };
+    }
+    return memory;
+  };
 }
 
 bool emitCpp(const KernelProgram &program, const MemoryPlan &plan,

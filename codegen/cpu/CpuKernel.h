@@ -69,12 +69,22 @@ struct CpuKernel {
   /// Result 0 is operand 0's bytes reinterpreted (reshape): no kernel runs
   /// and the planner aliases the two values.
   bool aliasesOperand = false;
+  /// Whether the kernel reads operand `operand` of `call` when
+  /// `resultPassed[r]` says which results get a buffer (false: nullptr); null
+  /// means it reads every operand. An operand it does not read is passed as
+  /// nullptr, so its value may die before the call.
+  bool (*readsOperand)(const KernelCall &call, size_t operand,
+                       const std::vector<bool> &resultPassed) = nullptr;
 };
 
 using CpuKernelRegistry = std::map<std::string, CpuKernel>;
 
 /// `text` as a C++ string literal, quotes included.
 std::string cppStringLiteral(const std::string &text);
+
+/// `value` as a C++ double literal that reads back exactly ("0.5",
+/// "1.0e-07", "__builtin_inf()", "__builtin_nan(\"\")").
+std::string cppDoubleLiteral(double value);
 
 /// The code of a call its emitter cannot make (shapes or operand counts
 /// that do not fit the op): a static_assert that stops the host compiler
@@ -84,6 +94,10 @@ CpuKernelCode malformedCall(const CpuKernelArgs &args, const std::string &why);
 // One register function per kernels file (codegen/cpu/*.cpp).
 void registerConvolutionKernels(CpuKernelRegistry &registry);
 void registerElementwiseKernels(CpuKernelRegistry &registry);
+void registerFusedElementwiseKernels(CpuKernelRegistry &registry);
+void registerFusedLayerKernels(CpuKernelRegistry &registry);
+void registerFusedNormalizationKernels(CpuKernelRegistry &registry);
+void registerPoolIndicesKernels(CpuKernelRegistry &registry);
 void registerRecurrentKernels(CpuKernelRegistry &registry);
 void registerTrainingKernels(CpuKernelRegistry &registry);
 

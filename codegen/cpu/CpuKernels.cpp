@@ -2,6 +2,7 @@
 
 #include "codegen/cpu/CpuKernel.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace dlc::codegen {
@@ -11,11 +12,28 @@ const CpuKernelRegistry &cpuKernels() {
     CpuKernelRegistry all;
     registerConvolutionKernels(all);
     registerElementwiseKernels(all);
+    registerFusedElementwiseKernels(all);
+    registerFusedLayerKernels(all);
+    registerFusedNormalizationKernels(all);
+    registerPoolIndicesKernels(all);
     registerRecurrentKernels(all);
     registerTrainingKernels(all);
     return all;
   }();
   return registry;
+}
+
+std::string cppDoubleLiteral(double value) {
+  if (std::isnan(value))
+    return "__builtin_nan(\"\")";
+  if (std::isinf(value))
+    return value > 0 ? "__builtin_inf()" : "-__builtin_inf()";
+  char buffer[40];
+  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  std::string text = buffer;
+  if (text.find_first_of(".e") == std::string::npos)
+    text += ".0";
+  return text;
 }
 
 std::string cppStringLiteral(const std::string &text) {

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cpu/CpuKernel.h"
+#include "codegen/cpu/OperandUse.h"
 
 #include "codegen/cpu/kernels/Normalization.h"
 
@@ -26,20 +27,6 @@ namespace {
 //===----------------------------------------------------------------------===//
 // Text helpers
 //===----------------------------------------------------------------------===//
-
-/// A C++ double literal that reads back exactly.
-std::string formatDouble(double value) {
-  if (std::isnan(value))
-    return "__builtin_nan(\"\")";
-  if (std::isinf(value))
-    return value > 0 ? "__builtin_inf()" : "-__builtin_inf()";
-  char buffer[40];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
-  std::string text = buffer;
-  if (text.find_first_of(".e") == std::string::npos)
-    text += ".0";
-  return text;
-}
 
 std::string formatInt(int64_t value) { return std::to_string(value); }
 
@@ -211,7 +198,7 @@ CpuKernelCode emitActivation(const CpuKernelArgs &args) {
     alpha = getFloat(args.call.attrs, "alpha", 1.0);
   return finish(args,
                 dimsDeclaration(args, "ElementwiseDims",
-                                {formatInt(size), formatDouble(alpha)}),
+                                {formatInt(size), cppDoubleLiteral(alpha)}),
                 kernelCall(args, args.call.op, allPointers(args)));
 }
 
@@ -243,7 +230,7 @@ CpuKernelCode emitBinary(const CpuKernelArgs &args) {
     return malformed(args, "operands of different shapes");
   return finish(args,
                 dimsDeclaration(args, "ElementwiseDims",
-                                {formatInt(size), formatDouble(0)}),
+                                {formatInt(size), cppDoubleLiteral(0)}),
                 kernelCall(args, args.call.op, allPointers(args)));
 }
 
@@ -407,7 +394,7 @@ CpuKernelCode emitNormalization(const CpuKernelArgs &args) {
       args,
       dimsDeclaration(args, "NormalizationDims",
                       {formatInt(count / channels), formatInt(channels),
-                       formatDouble(epsilon)}),
+                       cppDoubleLiteral(epsilon)}),
       kernelCall(args, args.call.op, allPointers(args), {false, workspace}));
 }
 
@@ -429,7 +416,7 @@ CpuKernelCode emitDropout(const CpuKernelArgs &args) {
   return finish(
       args,
       dimsDeclaration(args, "DropoutDims",
-                      {formatInt(size), formatDouble(rate),
+                      {formatInt(size), cppDoubleLiteral(rate),
                        formatInt(getInt(args.call.attrs, "seed_offset", 0))}),
       kernelCall(args, args.call.op, allPointers(args), {true, false}));
 }
@@ -509,7 +496,7 @@ CpuKernelCode emitWeightedSum(const CpuKernelArgs &args) {
     return malformed(args, "expects one weight per loss");
   std::vector<std::string> literals;
   for (double w : weights)
-    literals.push_back(formatDouble(w));
+    literals.push_back(cppDoubleLiteral(w));
   std::string declarations =
       "static constexpr double " + args.id + "_weights[] = {" +
       joined(literals) + "};\n" +
@@ -585,6 +572,27 @@ void registerElementwiseKernels(CpuKernelRegistry &registry) {
   }
   add(registry, "weighted_sum", emitWeightedSum, -1);
   add(registry, "weighted_sum_grad", emitWeightedSum, -1);
+
+  // What each gradient kernel reads (codegen/cpu/OperandUse.h).
+  using namespace operand_use;
+  for (const char *op :
+       {"relu_grad", "sigmoid_grad", "tanh_grad", "softmax_grad"})
+    registry[op].readsOperand = allBut<0>; // y and dy
+  for (const char *op : {"abs_grad", "leaky_relu_grad", "elu_grad"})
+    registry[op].readsOperand = allBut<1>; // x and dy
+  for (const char *op :
+       {"subtract_grad", "concat_grad", "zero_padding2d_grad",
+        "upsampling2d_grad", "dropout_grad", "weighted_sum_grad"})
+    registry[op].readsOperand = onlyLast;
+  registry["multiply_grad"].readsOperand = multiplyGradient;
+  registry["batchnorm_grad"].readsOperand = batchnormGradient;
+  registry["batchnorm_train_grad"].readsOperand = batchnormTrainGradient;
+  registry["layernorm_grad"].readsOperand = layernormGradient;
+  registry["embedding_grad"].readsOperand = allBut<1, 2>; // ids and dy
+  for (const char *op : {"mse_grad", "mae_grad", "binary_crossentropy_grad",
+                         "categorical_crossentropy_grad",
+                         "sparse_categorical_crossentropy_grad"})
+    registry[op].readsOperand = allBut<2>; // not the loss
 
   CpuKernel reshape;
   reshape.emit = emitNothing;

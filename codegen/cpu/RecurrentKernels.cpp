@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cpu/CpuKernel.h"
+#include "codegen/cpu/OperandUse.h"
 #include "codegen/cpu/kernels/Recurrent.h"
 
 #include <algorithm>
@@ -219,6 +220,9 @@ void registerRecurrentKernels(CpuKernelRegistry &registry) {
   kernel.workspaceBytes = recurrentWorkspaceBytes;
   for (const char *op : {"lstm", "gru", "lstm_grad", "gru_grad"})
     registry[op] = kernel;
+  // The gradients recompute the forward: they never read its result.
+  for (const char *op : {"lstm_grad", "gru_grad"})
+    registry[op].readsOperand = operand_use::allButForwardResult;
 }
 
 } // namespace dlc::codegen

@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cpu/CpuKernel.h"
+#include "codegen/cpu/OperandUse.h"
 
 #include <cmath>
 #include <cstdint>
@@ -29,20 +30,6 @@
 
 namespace dlc::codegen {
 namespace {
-
-/// A C++ double literal that reads back as exactly `value`.
-std::string doubleLiteral(double value) {
-  if (std::isnan(value))
-    return "__builtin_nan(\"\")";
-  if (std::isinf(value))
-    return value > 0 ? "__builtin_inf()" : "-__builtin_inf()";
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  std::string text = buffer;
-  if (text.find_first_of(".e") == std::string::npos)
-    text += ".0";
-  return text;
-}
 
 const char *boolLiteral(bool value) { return value ? "true" : "false"; }
 
@@ -185,7 +172,7 @@ CpuKernelCode emitFill(const CpuKernelArgs &args) {
   double value = 0;
   if (e.expectCounts(0, 1) && e.expressionsMatch() &&
       e.extent(e.result(0), fields) && e.attr("value", value))
-    fields += ", /*value=*/" + doubleLiteral(value);
+    fields += ", /*value=*/" + cppDoubleLiteral(value);
   return e.finish("FillDims", fields, "fill", false, {e.resultText(0)});
 }
 
@@ -220,7 +207,7 @@ CpuKernelCode emitL2Loss(const CpuKernelArgs &args) {
       e.extent(e.operand(0), fields) && e.attr("l2", l2)) {
     if (!isScalar(e.result(0)))
       e.fail("expects a scalar result");
-    fields += ", /*l2=*/" + doubleLiteral(l2);
+    fields += ", /*l2=*/" + cppDoubleLiteral(l2);
   }
   return e.finish("L2LossDims", fields, "l2_loss", false,
                   {e.operandText(0), e.resultText(0)});
@@ -237,7 +224,7 @@ CpuKernelCode emitL2LossGrad(const CpuKernelArgs &args) {
     else if (e.result(0) && e.result(0)->batched == e.operand(0)->batched &&
              checkedElementCount(e.result(0)->shape) ==
                  checkedElementCount(e.operand(0)->shape))
-      fields += ", /*l2=*/" + doubleLiteral(l2);
+      fields += ", /*l2=*/" + cppDoubleLiteral(l2);
     else
       e.fail("expects a gradient shaped like w");
   }
@@ -253,7 +240,7 @@ CpuKernelCode emitClipNorm(const CpuKernelArgs &args) {
   if (e.expectCounts(1, 1) && e.expressionsMatch() &&
       e.extent(e.operand(0), fields) && e.expectAllLike(*e.operand(0)) &&
       e.attr("clip_norm", clip))
-    fields += ", /*clipNorm=*/" + doubleLiteral(clip);
+    fields += ", /*clipNorm=*/" + cppDoubleLiteral(clip);
   return e.finish("ClipNormDims", fields, "clip_norm", false,
                   {e.operandText(0), e.resultText(0)});
 }
@@ -265,7 +252,7 @@ CpuKernelCode emitMovingAverage(const CpuKernelArgs &args) {
   if (e.expectCounts(2, 0) && e.expressionsMatch() &&
       e.extent(e.operand(0), fields) && e.expectAllLike(*e.operand(0)) &&
       e.attr("momentum", momentum))
-    fields += ", /*momentum=*/" + doubleLiteral(momentum);
+    fields += ", /*momentum=*/" + cppDoubleLiteral(momentum);
   return e.finish("MovingAverageDims", fields, "moving_average_update", false,
                   {e.writtenOperandText(0), e.operandText(1)});
 }
@@ -282,9 +269,10 @@ CpuKernelCode emitSgd(const CpuKernelArgs &args) {
            e.attr("momentum", momentum)) {
     if ((count == 3) != (momentum != 0))
       e.fail("has a velocity slot iff momentum != 0, got momentum " +
-             doubleLiteral(momentum) + " and " + std::to_string(count) +
+             cppDoubleLiteral(momentum) + " and " + std::to_string(count) +
              " operands");
-    fields += ", /*momentum=*/" + doubleLiteral(momentum) + ", /*nesterov=*/" +
+    fields += ", /*momentum=*/" + cppDoubleLiteral(momentum) +
+              ", /*nesterov=*/" +
               boolLiteral(getBool(args.call.attrs, "nesterov", false));
   }
   return e.finish("SgdDims", fields, "sgd_update", true,
@@ -304,9 +292,9 @@ CpuKernelCode emitRmsprop(const CpuKernelArgs &args) {
     const size_t wanted = 3 + (hasMomentum ? 1 : 0) + (centered ? 1 : 0);
     if (e.expectCounts(wanted, 0) && e.expressionsMatch() &&
         e.extent(e.operand(0), fields) && e.expectAllLike(*e.operand(0)))
-      fields += ", /*rho=*/" + doubleLiteral(rho) + ", /*momentum=*/" +
-                doubleLiteral(momentum) + ", /*epsilon=*/" +
-                doubleLiteral(epsilon) + ", /*centered=*/" +
+      fields += ", /*rho=*/" + cppDoubleLiteral(rho) + ", /*momentum=*/" +
+                cppDoubleLiteral(momentum) + ", /*epsilon=*/" +
+                cppDoubleLiteral(epsilon) + ", /*centered=*/" +
                 boolLiteral(centered);
   }
   const size_t momAt = 3, meanAt = hasMomentum ? 4 : 3;
@@ -328,10 +316,11 @@ CpuKernelCode emitAdam(const CpuKernelArgs &args, bool decoupledDecay) {
       (!decoupledDecay || e.attr("weight_decay", weightDecay)) &&
       e.expectCounts(amsgrad ? 5 : 4, 0) && e.expressionsMatch() &&
       e.extent(e.operand(0), fields) && e.expectAllLike(*e.operand(0)))
-    fields += ", /*beta1=*/" + doubleLiteral(beta1) + ", /*beta2=*/" +
-              doubleLiteral(beta2) + ", /*epsilon=*/" + doubleLiteral(epsilon) +
-              ", /*amsgrad=*/" + boolLiteral(amsgrad) + ", /*weightDecay=*/" +
-              doubleLiteral(weightDecay);
+    fields += ", /*beta1=*/" + cppDoubleLiteral(beta1) + ", /*beta2=*/" +
+              cppDoubleLiteral(beta2) + ", /*epsilon=*/" +
+              cppDoubleLiteral(epsilon) + ", /*amsgrad=*/" +
+              boolLiteral(amsgrad) + ", /*weightDecay=*/" +
+              cppDoubleLiteral(weightDecay);
   return e.finish(
       "AdamDims", fields, decoupledDecay ? "adamw_update" : "adam_update", true,
       {e.writtenOperandText(0), e.operandText(1), e.writtenOperandText(2),
@@ -362,6 +351,7 @@ void registerTrainingKernels(CpuKernelRegistry &registry) {
   registry["clip_norm"] = kernelOf(emitClipNorm, 0);
   registry["l2_loss"] = kernelOf(emitL2Loss);
   registry["l2_loss_grad"] = kernelOf(emitL2LossGrad);
+  registry["l2_loss_grad"].readsOperand = operand_use::allBut<1>; // w, dy
   registry["moving_average_update"] = kernelOf(emitMovingAverage);
   registry["sgd_update"] = kernelOf(emitSgd);
   registry["rmsprop_update"] = kernelOf(emitRmsprop);

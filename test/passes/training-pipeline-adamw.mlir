@@ -1,8 +1,9 @@
-// RUN: dlc-opt %s -dl-training-pipeline | FileCheck %s
+// RUN: dlc-opt %s -dl-training-pipeline-unfused | FileCheck %s
 // RUN: dlc-opt %s -dl-training-pipeline | dlc-opt > /dev/null
-// -dl-training-pipeline on the IR builder's form (@net, @net_loss calling
-// it): @net and @net_eval in inference mode without dropout, @net_grad and
-// @net_train_step in training mode with it; a batchnorm with a frozen gamma
+// -dl-training-pipeline (checked without its fusion passes, which
+// test/passes/fuse-*.mlir pin) on the IR builder's form (@net, @net_loss
+// calling it): @net and @net_eval in inference mode without dropout,
+// @net_grad and @net_train_step in training mode with it; a batchnorm with a frozen gamma
 // stays in inference mode and gets no moving average. adamw with amsgrad and
 // clip_norm: three slots per trainable parameter, each gradient clipped.
 // After cse each parameter is read once per function, and the updates

@@ -176,7 +176,7 @@ void expectConsistent(const Dataset &data) {
   }
   EXPECT_GT(data.count, 0);
   EXPECT_EQ(data.labels.size(), size_t(data.count));
-  EXPECT_EQ(data.features.size(), size_t(data.count) * perExample);
+  EXPECT_EQ(data.featureCount(), size_t(data.count) * perExample);
   for (int32_t label : data.labels)
     EXPECT_GE(label, 0);
 }
@@ -281,13 +281,26 @@ void expectIdxSet(const Split &split) {
   EXPECT_EQ(split.train.exampleShape, (std::vector<int64_t>{2, 3, 1}));
   EXPECT_EQ(split.train.labels, (std::vector<int32_t>{7, 0, 255}));
   Bytes pixels = rampPixels(18);
-  ASSERT_EQ(split.train.features.size(), 18u);
-  for (size_t i = 0; i < 18; ++i)
-    EXPECT_EQ(split.train.features[i], float(pixels[i]) / 255.0f) << i;
+  // IDX images stay bytes (no float copy) and read as float(byte) / 255.
+  ASSERT_TRUE(split.train.holdsBytes());
+  EXPECT_TRUE(split.train.features.empty());
+  ASSERT_EQ(split.train.featureCount(), 18u);
+  for (size_t i = 0; i < 18; ++i) {
+    EXPECT_EQ(split.train.bytes.data()[i], pixels[i]) << i;
+    EXPECT_EQ(split.train.feature(i), float(pixels[i]) / 255.0f) << i;
+  }
+  // The bytes are the decompressed file itself: pixel data after the
+  // 16-byte header, in a buffer of exactly the file's size.
+  EXPECT_EQ(split.train.bytes.offset, 16u);
+  EXPECT_EQ(split.train.bytes.buffer->size(), 16u + 18u);
+  std::vector<float> example(6);
+  split.train.copyExample(2, 6, example.data());
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_EQ(example[i], float(pixels[12 + i]) / 255.0f) << i;
   EXPECT_EQ(split.test.count, 2);
   EXPECT_EQ(split.test.exampleShape, (std::vector<int64_t>{2, 3, 1}));
   EXPECT_EQ(split.test.labels, (std::vector<int32_t>{1, 2}));
-  EXPECT_EQ(split.test.features[0], 5.0f / 255.0f);
+  EXPECT_EQ(split.test.feature(0), 5.0f / 255.0f);
   expectConsistent(split);
 }
 
@@ -612,9 +625,9 @@ TEST_F(DataLoaderTest, IdxLoadsFashionMnistWhenPresent) {
   EXPECT_EQ(split.test.labels[0], 9);
   expectConsistent(split);
   float lo = 1, hi = 0;
-  for (float v : split.train.features) {
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
+  for (uint64_t i = 0; i < split.train.featureCount(); ++i) {
+    lo = std::min(lo, split.train.feature(i));
+    hi = std::max(hi, split.train.feature(i));
   }
   EXPECT_EQ(lo, 0.0f);
   EXPECT_EQ(hi, 1.0f);

@@ -98,9 +98,21 @@ struct ProgramBuilder {
 
 /// Test ops: "reshape" aliases; "relu"/"add" are in place on operand 0;
 /// "ip1" is in place on operand 1; any call with an int attribute "ws" has
-/// that workspace.
+/// that workspace; "skip0" never reads operand 0; "wgrad" reads operand 0
+/// only when result 1 gets a buffer, and is in place on operand 1.
 CallMemory testCallMemory(const KernelFunction &, const KernelCall &call) {
   CallMemory memory;
+  if (call.op == "skip0")
+    memory.readsOperand = [](size_t operand, const std::vector<bool> &) {
+      return operand != 0;
+    };
+  if (call.op == "wgrad") {
+    memory.inPlaceOperand = 1;
+    memory.readsOperand = [](size_t operand,
+                             const std::vector<bool> &resultPassed) {
+      return operand != 0 || (resultPassed.size() > 1 && resultPassed[1]);
+    };
+  }
   memory.workspaceBytes = getInt(call.attrs, "ws", 0);
   if (call.op == "reshape")
     memory.aliasesOperand = true;
@@ -179,17 +191,37 @@ void verifyPlan(const KernelProgram &program, const MemoryPlan &plan,
     EXPECT_EQ(fplan.peakBytes % 64, 0);
     EXPECT_GE(fplan.peakBytes, fplan.lowerBound);
 
-    // Independent liveness.
+    // Independent liveness: a value lives to the last call that reads it;
+    // one that calls list but none reads, during its own call.
     std::map<int, int> first, last;
-    std::set<int> read, returned;
+    std::set<int> read, returned, listed;
     for (int arg : function.arguments)
       first[arg] = 0, last[arg] = 0;
+    for (const KernelCall &call : function.calls)
+      listed.insert(call.operands.begin(), call.operands.end());
+    listed.insert(function.results.begin(), function.results.end());
+    ASSERT_EQ(fplan.operandRead.size(), function.calls.size());
     for (int i = 0; i < calls; ++i) {
-      for (int operand : function.calls[i].operands)
-        if (program.values[operand].kind != Kind::Persistent)
+      const KernelCall &call = function.calls[i];
+      CallMemory memory =
+          callMemory ? callMemory(function, call) : CallMemory();
+      std::vector<bool> passed;
+      for (int result : call.results)
+        passed.push_back(listed.count(result) > 0);
+      ASSERT_EQ(fplan.operandRead[i].size(), call.operands.size());
+      for (size_t j = 0; j < call.operands.size(); ++j) {
+        bool reads = !memory.readsOperand || memory.readsOperand(j, passed);
+        EXPECT_EQ(fplan.operandRead[i][j], reads) << "call " << i;
+        EXPECT_EQ(plan.operandRead(f, i, j), reads) << "call " << i;
+        int operand = call.operands[j];
+        if (reads && program.values[operand].kind != Kind::Persistent)
           last[operand] = i, read.insert(operand);
-      for (int result : function.calls[i].results)
+      }
+      for (int result : call.results) {
         first[result] = i, last[result] = i;
+        if (listed.count(result))
+          read.insert(result);
+      }
     }
     for (int result : function.results)
       if (program.values[result].kind != Kind::Persistent)
@@ -285,9 +317,10 @@ void verifyPlan(const KernelProgram &program, const MemoryPlan &plan,
           EXPECT_FALSE(returned.count(other.value));
           EXPECT_EQ(program.values[other.value].kind, Kind::Temporary);
         }
+        EXPECT_TRUE(fplan.operandRead[i][memory.inPlaceOperand]);
         for (size_t j = 0; j < call.operands.size(); ++j) {
           if (static_cast<int>(j) != memory.inPlaceOperand &&
-              byValue.count(call.operands[j])) {
+              fplan.operandRead[i][j] && byValue.count(call.operands[j])) {
             EXPECT_NE(rootOf(call.operands[j]), groupRoot);
           }
         }
@@ -373,6 +406,16 @@ void verifyPlan(const KernelProgram &program, const MemoryPlan &plan,
       lowerBound = std::max(lowerBound, live);
     }
     EXPECT_EQ(fplan.lowerBound, lowerBound);
+
+    // The sums as if nothing shared memory.
+    int64_t tensors = 0, workspaces = 0;
+    for (const BufferPlacement &buffer : fplan.buffers)
+      tensors += buffer.unread ? 0 : valueBytes(program, buffer.value, eb);
+    for (int64_t bytes : fplan.workspaceBytes)
+      workspaces += bytes;
+    EXPECT_EQ(fplan.tensorBytes, tensors);
+    EXPECT_EQ(fplan.workspaceTotal, workspaces);
+    EXPECT_EQ(fplan.sumBytes(), tensors + workspaces);
   }
   EXPECT_EQ(plan.arenaBytes, plan.stepBase + maxPeak);
 }
@@ -729,6 +772,79 @@ TEST(MemoryPlanner, UnreadResultsTakeNoBytes) {
   EXPECT_EQ(plan.functions[0].lowerBound, 2 * 512);
 }
 
+TEST(MemoryPlanner, UnreadOperandsDoNotExtendLiveness) {
+  // a feeds b; "skip0" lists a but does not read it, so a dies at b and
+  // c may take its bytes.
+  ProgramBuilder b(1);
+  b.function("g");
+  int x = b.argument(0, {16});
+  int a = b.call1(0, "f", {x}, {64});
+  int c1 = b.call1(0, "f", {a}, {64});
+  int c2 = b.call1(0, "f", {c1}, {64});
+  int d = b.call1(0, "skip0", {a, c2}, {16});
+  b.returns(0, {d});
+  MemoryPlan plan = planAndVerify(b.program);
+  EXPECT_EQ(bufferOf(plan, 0, a).lastCall, 1);
+  EXPECT_FALSE(bufferOf(plan, 0, a).unread);
+  EXPECT_FALSE(plan.operandRead(0, 3, 0));
+  EXPECT_TRUE(plan.operandRead(0, 3, 1));
+  EXPECT_TRUE(plan.operandRead(0, 1, 0));
+  EXPECT_TRUE(plan.operandRead(0, 9, 0)); // unknown calls read everything
+  // a and c1 at call 1, c1 and c2 at call 2: two 256-byte buffers.
+  EXPECT_EQ(plan.functions[0].lowerBound, 512);
+  EXPECT_EQ(plan.functions[0].peakBytes, 512);
+  // Reading every operand keeps a to call 3: three buffers.
+  MemoryPlan reading = planAndVerify(
+      b.program, 4, [](const KernelFunction &function, const KernelCall &call) {
+        CallMemory memory = testCallMemory(function, call);
+        memory.readsOperand = nullptr;
+        return memory;
+      });
+  EXPECT_EQ(bufferOf(reading, 0, a).lastCall, 3);
+  EXPECT_EQ(reading.functions[0].peakBytes, 768);
+}
+
+TEST(MemoryPlanner, ReadsMayDependOnWhichResultsArePassed) {
+  ProgramBuilder b(1);
+  b.function("g");
+  int x = b.argument(0, {16});
+  int a = b.call1(0, "f", {x}, {64});
+  int dy = b.call1(0, "f", {a}, {64});
+  // wgrad(a, dy) -> (dx, dk): dk is listed nowhere, so a is not read.
+  std::vector<int> grads = b.call(0, "wgrad", {a, dy}, {{64}, {8}});
+  b.returns(0, {grads[0]});
+  MemoryPlan plan = planAndVerify(b.program);
+  EXPECT_TRUE(bufferOf(plan, 0, grads[1]).unread);
+  EXPECT_FALSE(plan.operandRead(0, 2, 0));
+  EXPECT_EQ(bufferOf(plan, 0, a).lastCall, 1);
+  // dx takes dy's bytes in place; a's are free by then.
+  EXPECT_TRUE(bufferOf(plan, 0, grads[0]).inPlace);
+  EXPECT_EQ(plan.functions[0].peakBytes, 512);
+
+  // Returning dk makes wgrad read a.
+  b.returns(0, {grads[0], grads[1]});
+  MemoryPlan both = planAndVerify(b.program);
+  EXPECT_TRUE(both.operandRead(0, 2, 0));
+  EXPECT_EQ(bufferOf(both, 0, a).lastCall, 2);
+  EXPECT_FALSE(bufferOf(both, 0, grads[1]).unread);
+}
+
+TEST(MemoryPlanner, ListedButUnreadResultLivesDuringItsCall) {
+  ProgramBuilder b(1);
+  b.function("g");
+  int x = b.argument(0, {16});
+  int a = b.call1(0, "f", {x}, {64});
+  int y = b.call1(0, "skip0", {a, x}, {16});
+  b.returns(0, {y});
+  MemoryPlan plan = planAndVerify(b.program);
+  const BufferPlacement &buffer = bufferOf(plan, 0, a);
+  EXPECT_FALSE(buffer.unread); // its kernel still gets a buffer to write
+  EXPECT_EQ(buffer.firstCall, 0);
+  EXPECT_EQ(buffer.lastCall, 0);
+  EXPECT_GE(plan.offsetOf(0, a), 0);
+  EXPECT_EQ(plan.functions[0].tensorBytes, 64 + 256 + 64);
+}
+
 TEST(MemoryPlanner, EmptyProgramsAndFunctions) {
   ProgramBuilder b(2);
   MemoryPlan plan = planAndVerify(b.program);
@@ -903,7 +1019,9 @@ KernelProgram randomProgram(std::mt19937 &rng) {
         std::vector<Shape> shapes;
         for (int r = 1 + pick(3); r > 0; --r)
           shapes.push_back({1 + pick(30)});
-        results = b.call(f, "f", operands, shapes, attrs, pick(5) != 0);
+        int op = pick(4);
+        results = b.call(f, op == 0 ? "skip0" : (op == 1 ? "wgrad" : "f"),
+                         operands, shapes, attrs, pick(5) != 0);
       }
       for (int result : results)
         if (pick(5) != 0)
@@ -925,7 +1043,7 @@ TEST(MemoryPlanner, RandomDagsNeverOverlap) {
   std::mt19937 rng(12345);
   int inPlace = 0, aliases = 0, persistentAliases = 0, argumentAliases = 0;
   int sharedArguments = 0, unread = 0, workspaces = 0, atBound = 0;
-  int functions = 0;
+  int functions = 0, unreadOperands = 0;
   for (int trial = 0; trial < 500; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     KernelProgram program = randomProgram(rng);
@@ -956,6 +1074,8 @@ TEST(MemoryPlanner, RandomDagsNeverOverlap) {
       }
       for (int64_t offset : fplan.workspaceOffset)
         workspaces += offset >= 0;
+      for (const std::vector<bool> &reads : fplan.operandRead)
+        unreadOperands += std::count(reads.begin(), reads.end(), false);
       atBound += fplan.peakBytes == fplan.lowerBound;
       ++functions;
     }
@@ -969,6 +1089,7 @@ TEST(MemoryPlanner, RandomDagsNeverOverlap) {
   EXPECT_GT(sharedArguments, 100);
   EXPECT_GT(unread, 100);
   EXPECT_GT(workspaces, 100);
+  EXPECT_GT(unreadOperands, 100);
   EXPECT_GT(atBound * 3, functions * 2);
 }
 
@@ -1018,7 +1139,13 @@ TEST(PrintPlan, SmallProgram) {
       "    #1  dense    dense (tiny.dl:4:3)  (%3@128, dense.kernel@0, "
       "dense.bias@64) -> (%4@640)  workspace 256 bytes @1024\n"
       "    #2  relu     -                    (%4@640) -> (%5@640)\n"
-      "  peak: 640 bytes (lower bound: 640 bytes)\n");
+      "  peak: 640 bytes (lower bound: 640 bytes)\n"
+      "  sum: 2048 bytes (tensors 1792 + workspaces 256); peak/lower bound: "
+      "1.000, peak/sum: 0.312\n"
+      "\n"
+      "summary: arena 1280 bytes; largest step peak 640 bytes (tiny, lower "
+      "bound 640 bytes); sum: 2048 bytes (tensors 1792 + workspaces 256); "
+      "peak/lower bound: 1.000, peak/sum: 0.312\n");
 }
 
 } // namespace

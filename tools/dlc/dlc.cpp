@@ -11,6 +11,8 @@
 // file that cannot be read or written).
 //
 //===----------------------------------------------------------------------===//
+#include "MemoryBudget.h"
+
 #include "codegen/HostCompiler.h"
 #include "codegen/LowerToKernels.h"
 #include "codegen/MemoryPlanner.h"
@@ -40,6 +42,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -65,7 +68,8 @@ const std::vector<Command> &commands() {
   static const std::vector<Command> table = {
       {"compile",
        "dlc compile FILE [-o OUT] [--emit=KIND] [--model NAME] "
-       "[--dtype f32|f64] [--max-batch N] [--target-cpu CPU] [--locations]",
+       "[--dtype f32|f64] [--max-batch N] [--target-cpu CPU] [--locations] "
+       "[--no-fusion] [--remarks] [--memory-budget BYTES]",
        "compile a .dl model into a program that trains, evaluates and "
        "predicts",
        "  -o OUT           where to write (default: the program is named\n"
@@ -89,20 +93,35 @@ const std::vector<Command> &commands() {
        "                   planned for it\n"
        "  --target-cpu CPU the CPU to generate code for, as -march= takes it\n"
        "                   (default: native, the machine compiling)\n"
-       "  --locations      print each op's .dl location in the IR\n",
+       "  --locations      print each op's .dl location in the IR\n"
+       "  --no-fusion      skip the fusion passes (to compare; the program\n"
+       "                   computes the same thing, slower)\n"
+       "  --remarks        print, for each fusion candidate, what was fused\n"
+       "                   or why not, with its .dl location\n"
+       "  --memory-budget BYTES\n"
+       "                   the most bytes the program's arena may take: when\n"
+       "                   the plan needs more, cheap forward results are\n"
+       "                   recomputed in the backward instead of kept (the\n"
+       "                   same results, bit for bit); an error says the\n"
+       "                   least possible when even that does not fit\n",
        {"--emit=", "-o=", "--model=", "--dtype=", "--max-batch=",
-        "--target-cpu=", "--locations", "--help"}},
+        "--target-cpu=", "--locations", "--no-fusion", "--remarks",
+        "--memory-budget=", "--help"}},
       {"train",
-       "dlc train FILE [--model NAME] [--max-batch N] [PROGRAM FLAGS...]",
+       "dlc train FILE [--model NAME] [--max-batch N] [--no-fusion] "
+       "[--memory-budget BYTES] [PROGRAM FLAGS...]",
        "compile (cached by content) and train in one step",
        "  --model NAME     as for compile\n"
        "  --max-batch N    as for compile (default: the batch size)\n"
+       "  --no-fusion      as for compile\n"
+       "  --memory-budget BYTES  as for compile\n"
        "  any other flag goes to the program's `train` command:\n"
        "  --epochs N --batch-size N --lr X --data DIR --seed N\n"
        "  --checkpoint-dir DIR --resume --threads N (see `PROGRAM train\n"
        "  --help`). Programs are cached in $DLC_CACHE_DIR, else\n"
        "  $XDG_CACHE_HOME/dlc, else ~/.cache/dlc.\n",
-       {"--model=", "--max-batch=", "--help"},
+       {"--model=", "--max-batch=", "--no-fusion",
+        "--memory-budget=", "--help"},
        true},
       {"gradcheck",
        "dlc gradcheck FILE [--model NAME] [PROGRAM FLAGS...]",
@@ -326,6 +345,9 @@ struct CompileRequest {
   int64_t maxBatch = 0; ///< 0: the train section's batch size, else 32
   dlc::codegen::HostCompileOptions host;
   bool locations = false;
+  bool fusion = true;       ///< --no-fusion turns it off
+  bool remarks = false;     ///< --remarks
+  int64_t memoryBudget = 0; ///< --memory-budget BYTES (0: none)
 };
 
 /// Reads --dtype, --max-batch, --target-cpu, --emit and --locations.
@@ -372,7 +394,23 @@ bool parseCompileRequest(const Options &options, CompileRequest &request) {
                "e.g. native, x86-64-v3, skylake-avx512");
     return false;
   }
+  if (options.has("--memory-budget")) {
+    std::string text = options.get("--memory-budget", "");
+    char *end = nullptr;
+    errno = 0;
+    long long value = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || errno != 0 || value < 1) {
+      usageError("--memory-budget must be a whole number of bytes, at least "
+                 "1, got '" +
+                     text + "'",
+                 "e.g. --memory-budget 50000000 for 50 MB");
+      return false;
+    }
+    request.memoryBudget = value;
+  }
   request.locations = options.has("--locations");
+  request.fusion = !options.has("--no-fusion");
+  request.remarks = options.has("--remarks");
   return true;
 }
 
@@ -384,6 +422,23 @@ int internalError(const std::string &what, const std::string &details) {
             << "note: this is a bug in dlc, not in the model; please report "
                "it with the .dl file\n";
   return 1;
+}
+
+/// "fashion_cnn.dl:5:3: remark: batchnorm: fused: ..." for a remark on an
+/// op the IR builder located (inlined ops: the layer inside the block).
+std::string remarkLine(mlir::Location loc, const std::string &message) {
+  while (auto callSite = mlir::dyn_cast<mlir::CallSiteLoc>(loc))
+    loc = callSite.getCallee();
+  std::string layer;
+  if (auto named = mlir::dyn_cast<mlir::NameLoc>(loc)) {
+    layer = named.getName().str();
+    loc = named.getChildLoc();
+  }
+  std::string where = "<unknown>";
+  if (auto file = mlir::dyn_cast<mlir::FileLineColLoc>(loc))
+    where = file.getFilename().str() + ":" + std::to_string(file.getLine()) +
+            ":" + std::to_string(file.getColumn());
+  return where + ": remark: " + (layer.empty() ? "" : layer + ": ") + message;
 }
 
 /// The compiled result of one request: text to print or a program's source.
@@ -419,7 +474,17 @@ int compileModel(const Options &options, const CompileRequest &request,
   context.loadAllAvailableDialects();
   std::string mlirErrors;
   llvm::raw_string_ostream errorStream(mlirErrors);
+  std::set<std::string> printedRemarks;
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    if (d.getSeverity() == mlir::DiagnosticSeverity::Remark) {
+      // Fusion remarks (passes/FusionRemarks.h): printed on --remarks,
+      // once per layer and message (@M_grad and @M_train_step, @M and
+      // @M_eval hold the same candidates).
+      std::string line = remarkLine(d.getLocation(), d.str());
+      if (request.remarks && printedRemarks.insert(line).second)
+        std::cerr << line << "\n";
+      return mlir::success();
+    }
     errorStream << d.getLocation() << ": " << d << "\n";
     return mlir::success();
   });
@@ -441,12 +506,14 @@ int compileModel(const Options &options, const CompileRequest &request,
   }
 
   mlir::PassManager pm(&context);
-  dlc::buildTrainingPipeline(pm);
+  dlc::TrainingPipelineOptions pipelineOptions;
+  pipelineOptions.fusion = request.fusion;
+  dlc::buildTrainingPipeline(pm, pipelineOptions);
   if (mlir::failed(pm.run(*module)) || mlir::failed(mlir::verify(*module)))
     return internalError("the training pipeline failed on '" + graph->name +
                              "':",
                          errorStream.str());
-  if (request.emit == "ir-opt") {
+  if (request.emit == "ir-opt" && request.memoryBudget == 0) {
     print();
     return 0;
   }
@@ -472,8 +539,37 @@ int compileModel(const Options &options, const CompileRequest &request,
     return usageError("cannot plan the memory of '" + graph->name +
                           "': " + plan.error,
                       "try a smaller --max-batch");
+  std::string budgetNote;
+  if (request.memoryBudget > 0) {
+    dlc::BudgetOutcome outcome;
+    if (!dlc::fitMemoryBudget(module, maxBatch, request.elementBytes,
+                              request.memoryBudget, kernels, plan, outcome,
+                              error))
+      return internalError("recomputing '" + graph->name +
+                               "' to fit --memory-budget:",
+                           error + "\n");
+    if (!outcome.fits)
+      return usageError(
+          "the memory budget of " + std::to_string(request.memoryBudget) +
+              " bytes is impossible for " + graph->name +
+              ": the least this program needs is " +
+              std::to_string(outcome.minimumArena) + " bytes",
+          "recomputing every candidate activation in the backward (" +
+              std::to_string(outcome.candidates) +
+              " ops) still needs that much (the plan without recomputation "
+              "needs " +
+              std::to_string(outcome.unconstrainedArena) +
+              " bytes); give --memory-budget " +
+              std::to_string(outcome.minimumArena) +
+              " or more, or a smaller --max-batch");
+    budgetNote = dlc::describeBudget(outcome);
+  }
+  if (request.emit == "ir-opt") {
+    print();
+    return 0;
+  }
   if (request.emit == "plan") {
-    compiled.text = dlc::codegen::printPlan(kernels, plan);
+    compiled.text = dlc::codegen::printPlan(kernels, plan) + budgetNote;
     return 0;
   }
 

@@ -42,16 +42,19 @@ void unary(int64_t n, const ElementwiseDims &d, const T *x, T *y, F f) {
     y[i] = f(x[i]);
 }
 
-/// dx[i] = dy[i] * df(x[i], y[i]) over the flat batch.
+/// dx[i] = dy[i] * df(v[i]) over the flat batch, where v is whichever of
+/// the forward's input x or result y the derivative needs: the gradient
+/// kernels read only that one (codegen/cpu/OperandUse.h), so the other may
+/// be null.
 template <typename T, typename F>
-void unaryGrad(int64_t n, const ElementwiseDims &d, const T *x, const T *y,
-               const T *dy, T *dx, F df) {
+void unaryGrad(int64_t n, const ElementwiseDims &d, const T *v, const T *dy,
+               T *dx, F df) {
   if (!dx)
     return;
   const int64_t total = n * d.size;
   DLK_EW_PARALLEL_FOR(total)
   for (int64_t i = 0; i < total; ++i)
-    dx[i] = dy[i] * df(x[i], y[i]);
+    dx[i] = dy[i] * df(v[i]);
 }
 } // namespace ew
 
@@ -62,8 +65,9 @@ void relu(int64_t n, const ElementwiseDims &d, const T *x, T *y) {
 template <typename T>
 void relu_grad(int64_t n, const ElementwiseDims &d, const T *x, const T *y,
                const T *dy, T *dx) {
-  ew::unaryGrad(n, d, x, y, dy, dx,
-                [](T v, T) { return v > T(0) ? T(1) : T(0); });
+  // relu(x) > 0 exactly when x > 0: y alone gives the mask.
+  (void)x;
+  ew::unaryGrad(n, d, y, dy, dx, [](T v) { return v > T(0) ? T(1) : T(0); });
 }
 
 template <typename T>
@@ -73,7 +77,8 @@ void sigmoid(int64_t n, const ElementwiseDims &d, const T *x, T *y) {
 template <typename T>
 void sigmoid_grad(int64_t n, const ElementwiseDims &d, const T *x, const T *y,
                   const T *dy, T *dx) {
-  ew::unaryGrad(n, d, x, y, dy, dx, [](T, T v) { return v * (T(1) - v); });
+  (void)x;
+  ew::unaryGrad(n, d, y, dy, dx, [](T v) { return v * (T(1) - v); });
 }
 
 template <typename T>
@@ -83,7 +88,8 @@ void tanh(int64_t n, const ElementwiseDims &d, const T *x, T *y) {
 template <typename T>
 void tanh_grad(int64_t n, const ElementwiseDims &d, const T *x, const T *y,
                const T *dy, T *dx) {
-  ew::unaryGrad(n, d, x, y, dy, dx, [](T, T v) { return T(1) - v * v; });
+  (void)x;
+  ew::unaryGrad(n, d, y, dy, dx, [](T v) { return T(1) - v * v; });
 }
 
 template <typename T>
@@ -93,7 +99,8 @@ void abs(int64_t n, const ElementwiseDims &d, const T *x, T *y) {
 template <typename T>
 void abs_grad(int64_t n, const ElementwiseDims &d, const T *x, const T *y,
               const T *dy, T *dx) {
-  ew::unaryGrad(n, d, x, y, dy, dx, [](T v, T) {
+  (void)y;
+  ew::unaryGrad(n, d, x, dy, dx, [](T v) {
     return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
   });
 }
@@ -107,8 +114,9 @@ template <typename T>
 void leaky_relu_grad(int64_t n, const ElementwiseDims &d, const T *x,
                      const T *y, const T *dy, T *dx) {
   const T alpha = T(d.alpha);
-  ew::unaryGrad(n, d, x, y, dy, dx,
-                [alpha](T v, T) { return v > T(0) ? T(1) : alpha; });
+  (void)y;
+  ew::unaryGrad(n, d, x, dy, dx,
+                [alpha](T v) { return v > T(0) ? T(1) : alpha; });
 }
 
 template <typename T>
@@ -122,9 +130,9 @@ template <typename T>
 void elu_grad(int64_t n, const ElementwiseDims &d, const T *x, const T *y,
               const T *dy, T *dx) {
   const T alpha = T(d.alpha);
-  ew::unaryGrad(n, d, x, y, dy, dx, [alpha](T v, T) {
-    return v > T(0) ? T(1) : alpha * std::exp(v);
-  });
+  (void)y;
+  ew::unaryGrad(n, d, x, dy, dx,
+                [alpha](T v) { return v > T(0) ? T(1) : alpha * std::exp(v); });
 }
 
 /// Softmax of each (example, outer, inner) line of `len` elements; safe in

@@ -10,10 +10,16 @@
 // kernel, strides, dilation and padding (convOf() below), so its forward
 // is convBackwardData and its input gradient convForwardData.
 //
+// fused_conv2d (ir/DLFusedLayerOps.td) is conv2d with its bias and
+// activation in the GEMM's epilogue (Epilogue.h); fused_conv2d_grad turns
+// dy into the pre-activation gradient from the activation's output y (in
+// the workspace, after the im2col columns) and runs conv2d_grad on it.
+//
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CODEGEN_CPU_KERNELS_CONV2D_H
 #define DLC_CODEGEN_CPU_KERNELS_CONV2D_H
 
+#include "codegen/cpu/kernels/Epilogue.h"
 #include "codegen/cpu/kernels/Im2col.h"
 
 #include <cstdint>
@@ -45,6 +51,53 @@ void conv2d_grad(int64_t n, const Conv2dDims &d, const T *x, const T *kernel,
     conv_detail::convBackwardFilter(n, d, x, dy, dkernel, col);
   if (dx)
     conv_detail::convBackwardData(n, d, dy, kernel, dx, col);
+}
+
+/// y = activation(conv2d(x, kernel) + bias), the bias and the activation
+/// applied to each output tile as the GEMM stores it.
+template <typename T, Activation A>
+void fused_conv2d(int64_t n, const Conv2dDims &d, double alpha, const T *x,
+                  const T *kernel, const T *bias, T *y,
+                  unsigned char *workspace) {
+  conv_detail::convForwardData(n, d, x, kernel, y,
+                               reinterpret_cast<T *>(workspace),
+                               BiasActivation<T, A>{bias, T(alpha)});
+}
+
+/// Where fused_conv2d_grad's pre-activation gradient starts in its
+/// workspace: after the im2col columns, 64-byte aligned.
+constexpr int64_t fusedConvGradOffset(const Conv2dDims &d,
+                                      int64_t elementBytes) {
+  return (convWorkspaceElements(d) * elementBytes + 63) / 64 * 64;
+}
+
+/// Workspace bytes of fused_conv2d_grad at `maxBatch`: the columns, then
+/// (unless the activation is linear) the pre-activation gradient.
+constexpr int64_t fusedConvGradWorkspaceBytes(const Conv2dDims &d,
+                                              int64_t maxBatch,
+                                              int64_t elementBytes,
+                                              bool linear) {
+  return fusedConvGradOffset(d, elementBytes) +
+         (linear ? 0 : maxBatch * d.oh * d.ow * d.f * elementBytes);
+}
+
+/// The gradients of fused_conv2d from its output y and output gradient dy;
+/// null results are skipped. `bias` is not read.
+template <typename T, Activation A>
+void fused_conv2d_grad(int64_t n, const Conv2dDims &d, double alpha, const T *x,
+                       const T *kernel, const T *bias, const T *y, const T *dy,
+                       T *dx, T *dkernel, T *dbias, unsigned char *workspace) {
+  if (!dx && !dkernel && !dbias)
+    return;
+  const T *dz = dy;
+  if constexpr (A != Activation::Linear) {
+    T *scratch = reinterpret_cast<T *>(
+        workspace + fusedConvGradOffset(d, int64_t(sizeof(T))));
+    conv_detail::activationGradFromOutput<A>(n * d.oh * d.ow * d.f, T(alpha), y,
+                                             dy, scratch);
+    dz = scratch;
+  }
+  conv2d_grad(n, d, x, kernel, bias, y, dz, dx, dkernel, dbias, workspace);
 }
 
 /// conv1d x[L, C] -> y[OL, F], as conv2d of height 1 (dims with h = oh =

@@ -9,7 +9,9 @@
 //   dlk::conv2d_grad<T>(n, dims, x, kernel, bias, y, dy, dx, dkernel, dbias,
 //                       workspace);
 // with a null bias (and dbias) for use_bias = false and a null result for a
-// gradient nobody reads.
+// gradient nobody reads. The fused layers (fused_conv2d, ...; their bias
+// and activation in the epilogue, Epilogue.h) live beside their plain
+// layers; fold_batchnorm in FoldBatchNorm.h.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CODEGEN_CPU_KERNELS_CONVOLUTION_H
@@ -18,6 +20,7 @@
 #include "codegen/cpu/kernels/Conv2d.h"
 #include "codegen/cpu/kernels/Dense.h"
 #include "codegen/cpu/kernels/Depthwise.h"
+#include "codegen/cpu/kernels/FoldBatchNorm.h"
 #include "codegen/cpu/kernels/Pooling.h"
 
 #endif // DLC_CODEGEN_CPU_KERNELS_CONVOLUTION_H

@@ -2,12 +2,15 @@
 //
 // Header-only C++17, namespace dlk. x[n, ..., d] * kernel[d, units] + bias
 // -> y[n, ..., units]: the leading per-example axes flatten into rows, so
-// each is one GEMM (Gemm.h).
+// each is one GEMM (Gemm.h). fused_dense applies its bias and activation in
+// the GEMM's epilogue (Epilogue.h); fused_dense_grad computes the
+// pre-activation gradient from the activation's output into its workspace.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CODEGEN_CPU_KERNELS_DENSE_H
 #define DLC_CODEGEN_CPU_KERNELS_DENSE_H
 
+#include "codegen/cpu/kernels/Epilogue.h"
 #include "codegen/cpu/kernels/Im2col.h"
 
 #include <cstdint>
@@ -48,6 +51,44 @@ void dense_grad(int64_t n, const DenseDims &s, const T *x, const T *kernel,
   if (dx)
     gemm<T>(false, true, rows, s.d, s.units, dy, s.units, kernel, s.units, dx,
             s.d, false);
+}
+
+/// y = activation(x * kernel + bias), applied to each tile of y as the GEMM
+/// stores it.
+template <typename T, Activation A>
+void fused_dense(int64_t n, const DenseDims &s, double alpha, const T *x,
+                 const T *kernel, const T *bias, T *y) {
+  gemm<T>(false, false, n * s.rows, s.units, s.d, x, s.d, kernel, s.units, y,
+          s.units, false, BiasActivation<T, A>{bias, T(alpha)});
+}
+
+/// Workspace bytes of fused_dense_grad at `maxBatch`: the pre-activation
+/// gradient, none for a linear activation.
+constexpr int64_t fusedDenseGradWorkspaceBytes(const DenseDims &s,
+                                               int64_t maxBatch,
+                                               int64_t elementBytes,
+                                               bool linear) {
+  return linear ? 0 : maxBatch * s.rows * s.units * elementBytes;
+}
+
+/// The gradients of fused_dense from its output y and output gradient dy;
+/// null results are skipped. `bias` is not read.
+template <typename T, Activation A>
+void fused_dense_grad(int64_t n, const DenseDims &s, double alpha, const T *x,
+                      const T *kernel, const T *bias, const T *y, const T *dy,
+                      T *dx, T *dkernel, T *dbias, unsigned char *workspace) {
+  if (!dx && !dkernel && !dbias)
+    return;
+  const T *dz = dy;
+  if constexpr (A != Activation::Linear) {
+    T *scratch = reinterpret_cast<T *>(workspace);
+    conv_detail::activationGradFromOutput<A>(n * s.rows * s.units, T(alpha), y,
+                                             dy, scratch);
+    dz = scratch;
+  } else {
+    (void)workspace;
+  }
+  dense_grad(n, s, x, kernel, bias, y, dz, dx, dkernel, dbias);
 }
 
 } // namespace dlk

@@ -11,10 +11,16 @@
 // separable_conv2d is the depthwise step into the workspace followed by a
 // pointwise (1x1) convolution, a GEMM over the channels.
 //
+// fused_depthwise_conv2d applies its bias and activation to each output
+// pixel as it is computed (Epilogue.h); fused_depthwise_conv2d_grad computes
+// the pre-activation gradient from the activation's output into its
+// workspace.
+//
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CODEGEN_CPU_KERNELS_DEPTHWISE_H
 #define DLC_CODEGEN_CPU_KERNELS_DEPTHWISE_H
 
+#include "codegen/cpu/kernels/Epilogue.h"
 #include "codegen/cpu/kernels/Im2col.h"
 
 #include <algorithm>
@@ -30,10 +36,12 @@ struct DepthwiseConv2dDims {
 
 namespace conv_detail {
 
-/// z = depthwise(x, kernel) (+ bias when not null).
-template <typename T>
+/// z = depthwise(x, kernel) (+ bias when not null); `epi` then finishes
+/// each output pixel.
+template <typename T, typename Epilogue = NoEpilogue>
 void depthwiseForward(int64_t n, const DepthwiseConv2dDims &d, const T *x,
-                      const T *kernel, const T *bias, T *y) {
+                      const T *kernel, const T *bias, T *y,
+                      const Epilogue &epi = Epilogue()) {
   const int64_t cm = d.c * d.m, lines = n * d.oh;
   DLK_GEMM_OMP(parallel for schedule(static))
   for (int64_t line = 0; line < lines; ++line) {
@@ -65,6 +73,8 @@ void depthwiseForward(int64_t n, const DepthwiseConv2dDims &d, const T *x,
       if (bias)
         for (int64_t q = 0; q < cm; ++q)
           out[q] += bias[q];
+      if constexpr (Epilogue::kActive)
+        epi(out, 0, cm);
     }
   }
 }
@@ -174,6 +184,47 @@ void depthwise_conv2d_grad(int64_t n, const DepthwiseConv2dDims &d, const T *x,
     conv_detail::depthwiseBackwardFilter(n, d, x, dy, dkernel);
   if (dx)
     conv_detail::depthwiseBackwardData(n, d, dy, kernel, dx);
+}
+
+/// y = activation(depthwise_conv2d(x, kernel) + bias), per output pixel.
+template <typename T, Activation A>
+void fused_depthwise_conv2d(int64_t n, const DepthwiseConv2dDims &d,
+                            double alpha, const T *x, const T *kernel,
+                            const T *bias, T *y) {
+  conv_detail::depthwiseForward(n, d, x, kernel,
+                                static_cast<const T *>(nullptr), y,
+                                BiasActivation<T, A>{bias, T(alpha)});
+}
+
+/// Workspace bytes of fused_depthwise_conv2d_grad at `maxBatch`: the
+/// pre-activation gradient, none for a linear activation.
+constexpr int64_t fusedDepthwiseGradWorkspaceBytes(const DepthwiseConv2dDims &d,
+                                                   int64_t maxBatch,
+                                                   int64_t elementBytes,
+                                                   bool linear) {
+  return linear ? 0 : maxBatch * d.oh * d.ow * d.c * d.m * elementBytes;
+}
+
+/// The gradients of fused_depthwise_conv2d from its output y and output
+/// gradient dy; null results are skipped. `bias` is not read.
+template <typename T, Activation A>
+void fused_depthwise_conv2d_grad(int64_t n, const DepthwiseConv2dDims &d,
+                                 double alpha, const T *x, const T *kernel,
+                                 const T *bias, const T *y, const T *dy, T *dx,
+                                 T *dkernel, T *dbias,
+                                 unsigned char *workspace) {
+  if (!dx && !dkernel && !dbias)
+    return;
+  const T *dz = dy;
+  if constexpr (A != Activation::Linear) {
+    T *scratch = reinterpret_cast<T *>(workspace);
+    conv_detail::activationGradFromOutput<A>(n * d.oh * d.ow * d.c * d.m,
+                                             T(alpha), y, dy, scratch);
+    dz = scratch;
+  } else {
+    (void)workspace;
+  }
+  depthwise_conv2d_grad(n, d, x, kernel, bias, y, dz, dx, dkernel, dbias);
 }
 
 /// separable_conv2d: the depthwise step (dims `depthwise`) to z[oh, ow, c*m]

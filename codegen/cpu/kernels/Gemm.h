@@ -12,6 +12,10 @@
 // C sums its products in one fixed order (k ascending), so the result does
 // not depend on the number of threads at all.
 //
+// An optional epilogue (Epilogue.h: a fused layer's bias and activation)
+// runs on each micro-tile row right after its last k block is stored, while
+// the tile is still in L1; the default NoEpilogue compiles to nothing.
+//
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CODEGEN_CPU_KERNELS_GEMM_H
 #define DLC_CODEGEN_CPU_KERNELS_GEMM_H
@@ -44,6 +48,13 @@
 #endif
 
 namespace dlk {
+
+/// The epilogue of a plain product: nothing (see Epilogue.h).
+struct NoEpilogue {
+  static constexpr bool kActive = false;
+  template <typename T> void operator()(T *, int64_t, int64_t) const {}
+  NoEpilogue shifted(int64_t) const { return *this; }
+};
 
 /// The number of threads OpenMP would use for a parallel region here.
 inline int gemmThreads() {
@@ -161,11 +172,15 @@ void packBPanel(const T *b, int64_t ldb, bool transB, int64_t pc, int64_t jc,
   }
 }
 
-/// C[mr, nr] (=|+=) Ap * Bp over kc for one micro-tile of packed panels.
-template <typename T>
+/// C[mr, nr] (=|+=) Ap * Bp over kc for one micro-tile of packed panels;
+/// with `last` (the final k block) `epi` then runs on each of its rows,
+/// whose first column is column `col` of C.
+template <typename T, typename Epilogue = NoEpilogue>
 inline void microKernel(int64_t kc, const T *__restrict ap,
                         const T *__restrict bp, T *__restrict c, int64_t ldc,
-                        int64_t mr, int64_t nr, bool accumulate) {
+                        int64_t mr, int64_t nr, bool accumulate,
+                        const Epilogue &epi = Epilogue(), int64_t col = 0,
+                        bool last = false) {
   using B = GemmBlocking<T>;
   constexpr int MR = B::kMR, L = B::kLanes, NR = B::kNR;
   typedef T V __attribute__((vector_size(DLK_GEMM_VECTOR_BYTES)));
@@ -201,6 +216,9 @@ inline void microKernel(int64_t kc, const T *__restrict ap,
       }
       std::memcpy(row, &acc0[i], sizeof(V));
       std::memcpy(row + L, &acc1[i], sizeof(V));
+      if constexpr (Epilogue::kActive)
+        if (last)
+          epi(row, col, NR);
     }
     return;
   }
@@ -209,19 +227,25 @@ inline void microKernel(int64_t kc, const T *__restrict ap,
     std::memcpy(tile + i * NR, &acc0[i], sizeof(V));
     std::memcpy(tile + i * NR + L, &acc1[i], sizeof(V));
   }
-  for (int64_t i = 0; i < mr; ++i)
+  for (int64_t i = 0; i < mr; ++i) {
     for (int64_t j = 0; j < nr; ++j)
       c[i * ldc + j] =
           accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+    if constexpr (Epilogue::kActive)
+      if (last)
+        epi(c + i * ldc, col, nr);
+  }
 }
 
 /// The unblocked product of one thread's part of C, for when its packing
-/// buffers cannot be had (the same sums, in the same k order).
-template <typename T>
+/// buffers cannot be had (the same sums, in the same k order); `epi` runs
+/// on each finished row, whose first column is column `col` of C.
+template <typename T, typename Epilogue = NoEpilogue>
 void gemmUnblocked(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
                    const T *a, int64_t lda, const T *b, int64_t ldb, T *c,
-                   int64_t ldc, bool accumulate) {
-  for (int64_t i = 0; i < m; ++i)
+                   int64_t ldc, bool accumulate,
+                   const Epilogue &epi = Epilogue(), int64_t col = 0) {
+  for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
       T sum = accumulate ? c[i * ldc + j] : T(0);
       for (int64_t p = 0; p < k; ++p)
@@ -229,14 +253,18 @@ void gemmUnblocked(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
                (transB ? b[j * ldb + p] : b[p * ldb + j]);
       c[i * ldc + j] = sum;
     }
+    if constexpr (Epilogue::kActive)
+      epi(c + i * ldc, col, n);
+  }
 }
 
 /// One thread's part of C: rows [m0, m1) and columns [n0, n1), over all of
-/// k, with its own packed panels of A and B.
-template <typename T>
+/// k, with its own packed panels of A and B; `epi` finishes each tile.
+template <typename T, typename Epilogue = NoEpilogue>
 void gemmPart(bool transA, bool transB, int64_t m0, int64_t m1, int64_t n0,
               int64_t n1, int64_t k, const T *a, int64_t lda, const T *b,
-              int64_t ldb, T *c, int64_t ldc, bool accumulate) {
+              int64_t ldb, T *c, int64_t ldc, bool accumulate,
+              const Epilogue &epi = Epilogue()) {
   using B = GemmBlocking<T>;
   constexpr int64_t MR = B::kMR, NR = B::kNR, KC = B::kKC, MC = B::kMC,
                     NC = B::kNC;
@@ -251,7 +279,7 @@ void gemmPart(bool transA, bool transB, int64_t m0, int64_t m1, int64_t n0,
     gemmUnblocked(transA, transB, m1 - m0, n1 - n0, k,
                   transA ? a + m0 : a + m0 * lda, lda,
                   transB ? b + n0 * ldb : b + n0, ldb, c + m0 * ldc + n0, ldc,
-                  accumulate);
+                  accumulate, epi, n0);
     return;
   }
   for (int64_t jc = n0; jc < n1; jc += NC) {
@@ -260,6 +288,7 @@ void gemmPart(bool transA, bool transB, int64_t m0, int64_t m1, int64_t n0,
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = std::min(KC, k - pc);
       const bool acc = accumulate || pc > 0;
+      const bool last = pc + kc >= k;
       for (int64_t p = 0; p < panels; ++p)
         packBPanel(b, ldb, transB, pc, jc + p * NR, kc,
                    std::min(NR, nc - p * NR), bp + p * kc * NR);
@@ -270,7 +299,8 @@ void gemmPart(bool transA, bool transB, int64_t m0, int64_t m1, int64_t n0,
           for (int64_t ir = 0; ir < mc; ir += MR)
             microKernel(kc, ap + ir * kc, bp + p * kc * NR,
                         c + (ic + ir) * ldc + jc + p * NR, ldc,
-                        std::min(MR, mc - ir), std::min(NR, nc - p * NR), acc);
+                        std::min(MR, mc - ir), std::min(NR, nc - p * NR), acc,
+                        epi, jc + p * NR, last);
       }
     }
   }
@@ -280,24 +310,28 @@ void gemmPart(bool transA, bool transB, int64_t m0, int64_t m1, int64_t n0,
 
 /// C (=|+=) op(A) * op(B): C is m x n (leading dimension ldc), op(A) m x k
 /// (A stored k x m when transA), op(B) k x n (B stored n x k when transB).
-/// C must not overlap A or B.
+/// C must not overlap A or B. `epi` (Epilogue.h) finishes each row of
+/// each tile of C once its sum is complete (column 0 of C is its column 0).
 ///
 /// One parallel region with no barrier inside: each thread owns a range of
 /// row blocks of C (or, when there are fewer row blocks than threads, a
 /// range of column panels) and packs its own panels, so a thread that the
 /// OS deschedules holds up no one until the end of the call.
-template <typename T>
+template <typename T, typename Epilogue = NoEpilogue>
 void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const T *a,
           int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc,
-          bool accumulate) {
+          bool accumulate, const Epilogue &epi = Epilogue()) {
   using B = conv_detail::GemmBlocking<T>;
   constexpr int64_t NR = B::kNR, MC = B::kMC;
   if (m <= 0 || n <= 0)
     return;
   if (k <= 0) {
-    if (!accumulate)
-      for (int64_t i = 0; i < m; ++i)
+    for (int64_t i = 0; i < m; ++i) {
+      if (!accumulate)
         std::fill(c + i * ldc, c + i * ldc + n, T(0));
+      if constexpr (Epilogue::kActive)
+        epi(c + i * ldc, 0, n);
+    }
     return;
   }
   const int64_t mBlocks = (m + MC - 1) / MC, panels = (n + NR - 1) / NR;
@@ -307,7 +341,7 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const T *a,
   const int threads = int(std::min<int64_t>(gemmThreads(), wanted));
   if (threads <= 1) {
     conv_detail::gemmPart(transA, transB, 0, m, 0, n, k, a, lda, b, ldb, c, ldc,
-                          accumulate);
+                          accumulate, epi);
     return;
   }
   const bool splitRows = mBlocks >= threads;
@@ -320,11 +354,11 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const T *a,
     if (splitRows) {
       const int64_t b0 = mBlocks * t / count, b1 = mBlocks * (t + 1) / count;
       conv_detail::gemmPart(transA, transB, b0 * MC, std::min(m, b1 * MC), 0, n,
-                            k, a, lda, b, ldb, c, ldc, accumulate);
+                            k, a, lda, b, ldb, c, ldc, accumulate, epi);
     } else {
       const int64_t p0 = panels * t / count, p1 = panels * (t + 1) / count;
       conv_detail::gemmPart(transA, transB, 0, m, p0 * NR, std::min(n, p1 * NR),
-                            k, a, lda, b, ldb, c, ldc, accumulate);
+                            k, a, lda, b, ldb, c, ldc, accumulate, epi);
     }
   }
 }

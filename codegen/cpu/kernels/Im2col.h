@@ -178,13 +178,15 @@ template <typename T> void zeroFill(int64_t count, T *x) {
 //===----------------------------------------------------------------------===//
 
 /// y = conv(x, kernel) for n examples; `col` holds convWorkspaceElements.
-template <typename T>
+/// `epi` (Epilogue.h) finishes each output tile as the GEMM stores it.
+template <typename T, typename Epilogue = NoEpilogue>
 void convForwardData(int64_t n, const Conv2dDims &d, const T *x,
-                     const T *kernel, T *y, T *col) {
+                     const T *kernel, T *y, T *col,
+                     const Epilogue &epi = Epilogue()) {
   const int64_t pixels = d.oh * d.ow, inSize = d.h * d.w * d.c;
   if (isPointwise(d)) {
     gemm<T>(false, false, n * pixels, d.f, d.c, x, d.c, kernel, d.f, y, d.f,
-            false);
+            false, epi);
     return;
   }
   const int64_t fg = d.f / d.groups, cols = im2colColumns(d);
@@ -194,7 +196,8 @@ void convForwardData(int64_t n, const Conv2dDims &d, const T *x,
     for (int64_t g = 0; g < d.groups; ++g) {
       im2col(d, x + n0 * inSize, nb, g, col);
       gemm<T>(false, false, nb * pixels, fg, cols, col, cols, kernel + g * fg,
-              d.f, y + n0 * pixels * d.f + g * fg, d.f, false);
+              d.f, y + n0 * pixels * d.f + g * fg, d.f, false,
+              epi.shifted(g * fg));
     }
   }
 }

@@ -10,6 +10,8 @@
 
 #include "codegen/cpu/kernels/Convolution.h"
 #include "codegen/cpu/kernels/Elementwise.h"
+#include "codegen/cpu/kernels/FusedElementwise.h"
+#include "codegen/cpu/kernels/FusedNormalization.h"
 #include "codegen/cpu/kernels/Recurrent.h"
 #include "codegen/cpu/kernels/StepContext.h"
 #include "codegen/cpu/kernels/Training.h"

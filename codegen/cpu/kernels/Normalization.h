@@ -10,7 +10,8 @@
 //   batchnorm            inference: the moving statistics
 //   batchnorm_grad       its gradient (frozen BN); the moving statistics get
 //                        a zero gradient, as in the reference
-//   batchnorm_train      batch mean and biased variance; results y, mean, var
+//   batchnorm_train      batch mean and biased variance (one pass of shifted
+//                        sums); results y, mean, var
 //   batchnorm_train_grad its gradient through the batch statistics
 //   layernorm(_grad)     statistics of each row
 //
@@ -20,6 +21,7 @@
 
 #include "codegen/cpu/kernels/ElementwiseSupport.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -71,6 +73,20 @@ void rowStatistics(const T *__restrict row, int64_t channels, double epsilon,
   invStd = 1.0 / std::sqrt(var / static_cast<double>(channels) + epsilon);
 }
 
+/// gamma * (x - mean) * invStd + beta: the one expression of every
+/// batchnorm output, so that fused kernels (FusedNormalization.h) round as
+/// these do.
+template <typename T>
+inline T normalizedValue(T x, T mean, T invStd, T gamma, T beta) {
+  return gamma * (x - mean) * invStd + beta;
+}
+
+/// 1/sqrt(var + eps) in T from a variance as stored in T: the forward and
+/// every gradient derive it alike.
+template <typename T> inline T inverseStd(T var, double epsilon) {
+  return static_cast<T>(1.0 / std::sqrt(static_cast<double>(var) + epsilon));
+}
+
 /// y = gamma * (x - mean) * invStd + beta, per channel; safe in place.
 template <typename T>
 void normalizeRows(int64_t rows, int64_t channels, const T *x,
@@ -81,26 +97,131 @@ void normalizeRows(int64_t rows, int64_t channels, const T *x,
     const T *xr = x + r * channels;
     T *yr = y + r * channels;
     for (int64_t c = 0; c < channels; ++c)
-      yr[c] = gamma[c] * (xr[c] - mean[c]) * invStd[c] + beta[c];
+      yr[c] = normalizedValue(xr[c], mean[c], invStd[c], gamma[c], beta[c]);
   }
 }
 
-/// Sums of dy and of dy * xhat per channel into sums[0, C) and [C, 2C).
+/// The batch statistics of training, in one pass over x: per channel the
+/// sums of d = x - shift and d^2 in double (shift = the channel's value in
+/// row 0, which keeps E[d^2] - E[d]^2 free of cancellation when |mean| >>
+/// stddev), chunked and deterministic. Writes the mean and biased variance
+/// rounded to T (either output may be null) and s.mean, s.invStd from those
+/// rounded values.
 template <typename T>
+void batchStatistics(int64_t rows, int64_t channels, const T *x, double epsilon,
+                     NormalizationScratch<T> &s, T *mean, T *var) {
+  T *shift = s.mean; // each shift[c] is read before s.mean[c] is written
+  for (int64_t c = 0; c < channels; ++c)
+    shift[c] = rows > 0 ? x[c] : T(0);
+  channelSums(rows, 2 * channels, s.partials, s.sums,
+              [&](int64_t r, double *__restrict acc) {
+                const T *xr = x + r * channels;
+                for (int64_t c = 0; c < channels; ++c) {
+                  const double d = static_cast<double>(xr[c]) -
+                                   static_cast<double>(shift[c]);
+                  acc[c] += d;
+                  acc[channels + c] += d * d;
+                }
+              });
+  const double count = static_cast<double>(rows > 0 ? rows : 1);
+  for (int64_t c = 0; c < channels; ++c) {
+    const double m = s.sums[c] / count;
+    const T meanT = static_cast<T>(static_cast<double>(shift[c]) + m);
+    const T varT =
+        static_cast<T>(std::max(0.0, s.sums[channels + c] / count - m * m));
+    if (mean)
+      mean[c] = meanT;
+    if (var)
+      var[c] = varT;
+    s.mean[c] = meanT;
+    s.invStd[c] = inverseStd(varT, epsilon);
+  }
+}
+
+/// s.mean and s.invStd from statistics in T (the moving ones, or the batch
+/// statistics a gradient gets), as batchStatistics derives them.
+template <typename T>
+void batchConstants(int64_t channels, const T *mean, const T *var,
+                    double epsilon, NormalizationScratch<T> &s) {
+  for (int64_t c = 0; c < channels; ++c) {
+    s.mean[c] = mean[c];
+    s.invStd[c] = inverseStd(var[c], epsilon);
+  }
+}
+
+/// dy, or with ReluMask dy times the derivative of relu at the batchnorm
+/// output gamma * xhat + beta (recomputed), as relu_grad computes it: a
+/// product, not a branch, so that the loops below stay vectorized.
+template <bool ReluMask, typename T>
+inline T upstreamGradient(T dy, T x, T mean, T invStd, T gamma, T beta) {
+  if constexpr (ReluMask)
+    return dy *
+           (normalizedValue(x, mean, invStd, gamma, beta) > T(0) ? T(1) : T(0));
+  else
+    return dy;
+}
+
+/// Sums of g and of g * xhat per channel into sums[0, C) and [C, 2C), g =
+/// upstreamGradient<ReluMask>(dy, ...); gamma and beta are read only with
+/// ReluMask (else they may be null).
+template <bool ReluMask, typename T>
 void gradientSums(int64_t rows, int64_t channels, const T *x, const T *dy,
-                  NormalizationScratch<T> &s) {
+                  const T *gamma, const T *beta, NormalizationScratch<T> &s) {
   const T *mean = s.mean, *invStd = s.invStd;
   channelSums(rows, 2 * channels, s.partials, s.sums,
               [&](int64_t r, double *__restrict acc) {
                 const T *xr = x + r * channels;
                 const T *gr = dy + r * channels;
                 for (int64_t c = 0; c < channels; ++c) {
-                  const double g = gr[c];
+                  const double g = upstreamGradient<ReluMask>(
+                      gr[c], xr[c], mean[c], invStd[c],
+                      ReluMask ? gamma[c] : T(0), ReluMask ? beta[c] : T(0));
                   acc[c] += g;
                   acc[channels + c] +=
                       g * (static_cast<double>(xr[c] - mean[c]) * invStd[c]);
                 }
               });
+}
+
+/// Sums of dy and of dy * xhat per channel into sums[0, C) and [C, 2C).
+template <typename T>
+void gradientSums(int64_t rows, int64_t channels, const T *x, const T *dy,
+                  NormalizationScratch<T> &s) {
+  gradientSums<false>(rows, channels, x, dy, static_cast<const T *>(nullptr),
+                      static_cast<const T *>(nullptr), s);
+}
+
+/// The input gradient of training batchnorm from gradientSums's sums:
+/// dx = gamma * invStd / R * (R g - sum(g) - xhat * sum(g * xhat)), g =
+/// upstreamGradient<ReluMask>(dy, ...); dx[i] is written after dy[i] is
+/// read, so dx may share dy's buffer. Overwrites the scratch's partials.
+template <bool ReluMask, typename T>
+void trainInputGradient(int64_t rows, int64_t channels, const T *x,
+                        const T *gamma, const T *beta, const T *dy,
+                        NormalizationScratch<T> &s, T *dx) {
+  // Per channel: scale = gamma * invStd / R, and the two sums in T.
+  T *scale = reinterpret_cast<T *>(s.partials);
+  T *sumG = scale + channels, *sumGXhat = sumG + channels;
+  const T count = static_cast<T>(rows);
+  for (int64_t c = 0; c < channels; ++c) {
+    scale[c] = gamma[c] * s.invStd[c] / count;
+    sumG[c] = static_cast<T>(s.sums[c]);
+    sumGXhat[c] = static_cast<T>(s.sums[channels + c]);
+  }
+  const T *meanT = s.mean, *invStd = s.invStd;
+  DLK_EW_PARALLEL_FOR(rows * channels)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *xr = x + r * channels;
+    const T *gr = dy + r * channels;
+    T *dxr = dx + r * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const T g =
+          upstreamGradient<ReluMask>(gr[c], xr[c], meanT[c], invStd[c],
+                                     gamma[c], ReluMask ? beta[c] : T(0));
+      const T xhat = (xr[c] - meanT[c]) * invStd[c];
+      dxr[c] = scale[c] * (count * g - sumG[c] - xhat * sumGXhat[c]);
+    }
+  }
 }
 
 /// Writes dgamma = sum(dy * xhat), dbeta = sum(dy), and zero gradients of
@@ -126,11 +247,7 @@ void batchnorm(int64_t n, const NormalizationDims &d, const T *x,
                const T *gamma, const T *beta, const T *movingMean,
                const T *movingVar, T *y, unsigned char *workspace) {
   ew::NormalizationScratch<T> s(workspace, d.channels);
-  for (int64_t c = 0; c < d.channels; ++c) {
-    s.mean[c] = movingMean[c];
-    s.invStd[c] = static_cast<T>(
-        1.0 / std::sqrt(static_cast<double>(movingVar[c]) + d.epsilon));
-  }
+  ew::batchConstants(d.channels, movingMean, movingVar, d.epsilon, s);
   ew::normalizeRows(n * d.rows, d.channels, x, gamma, beta, s.mean, s.invStd,
                     y);
 }
@@ -145,11 +262,7 @@ void batchnorm_grad(int64_t n, const NormalizationDims &d, const T *x,
                     unsigned char *workspace) {
   const int64_t rows = n * d.rows, channels = d.channels;
   ew::NormalizationScratch<T> s(workspace, channels);
-  for (int64_t c = 0; c < channels; ++c) {
-    s.mean[c] = movingMean[c];
-    s.invStd[c] = static_cast<T>(
-        1.0 / std::sqrt(static_cast<double>(movingVar[c]) + d.epsilon));
-  }
+  ew::batchConstants(channels, movingMean, movingVar, d.epsilon, s);
   if (dgamma || dbeta)
     ew::gradientSums(rows, channels, x, dy, s);
   ew::parameterGradients(channels, s.sums, dgamma, dbeta, dmm, dmv);
@@ -174,34 +287,7 @@ void batchnorm_train(int64_t n, const NormalizationDims &d, const T *x,
                      unsigned char *workspace) {
   const int64_t rows = n * d.rows, channels = d.channels;
   ew::NormalizationScratch<T> s(workspace, channels);
-  double *sum = s.sums, *squares = s.sums + channels;
-  ew::channelSums(rows, channels, s.partials, sum,
-                  [&](int64_t r, double *__restrict acc) {
-                    const T *xr = x + r * channels;
-                    for (int64_t c = 0; c < channels; ++c)
-                      acc[c] += xr[c];
-                  });
-  const double count = static_cast<double>(rows > 0 ? rows : 1);
-  for (int64_t c = 0; c < channels; ++c)
-    sum[c] /= count;
-  const double *batchMean = sum;
-  ew::channelSums(rows, channels, s.partials, squares,
-                  [&](int64_t r, double *__restrict acc) {
-                    const T *xr = x + r * channels;
-                    for (int64_t c = 0; c < channels; ++c) {
-                      const double dev = xr[c] - batchMean[c];
-                      acc[c] += dev * dev;
-                    }
-                  });
-  for (int64_t c = 0; c < channels; ++c) {
-    const double v = squares[c] / count;
-    if (mean)
-      mean[c] = static_cast<T>(batchMean[c]);
-    if (var)
-      var[c] = static_cast<T>(v);
-    s.mean[c] = static_cast<T>(batchMean[c]);
-    s.invStd[c] = static_cast<T>(1.0 / std::sqrt(v + d.epsilon));
-  }
+  ew::batchStatistics(rows, channels, x, d.epsilon, s, mean, var);
   if (y)
     ew::normalizeRows(rows, channels, x, gamma, beta, s.mean, s.invStd, y);
 }
@@ -217,35 +303,12 @@ void batchnorm_train_grad(int64_t n, const NormalizationDims &d, const T *x,
                           T *dmm, T *dmv, unsigned char *workspace) {
   const int64_t rows = n * d.rows, channels = d.channels;
   ew::NormalizationScratch<T> s(workspace, channels);
-  for (int64_t c = 0; c < channels; ++c) {
-    s.mean[c] = mean[c];
-    s.invStd[c] = static_cast<T>(
-        1.0 / std::sqrt(static_cast<double>(var[c]) + d.epsilon));
-  }
+  ew::batchConstants(channels, mean, var, d.epsilon, s);
   ew::gradientSums(rows, channels, x, dy, s);
   ew::parameterGradients(channels, s.sums, dgamma, dbeta, dmm, dmv);
-  if (!dx)
-    return;
-  // Per channel: scale = gamma * invStd / R, and the two sums in T.
-  T *scale = reinterpret_cast<T *>(s.partials);
-  T *sumG = scale + channels, *sumGXhat = sumG + channels;
-  const T count = static_cast<T>(rows);
-  for (int64_t c = 0; c < channels; ++c) {
-    scale[c] = gamma[c] * s.invStd[c] / count;
-    sumG[c] = static_cast<T>(s.sums[c]);
-    sumGXhat[c] = static_cast<T>(s.sums[channels + c]);
-  }
-  const T *meanT = s.mean, *invStd = s.invStd;
-  DLK_EW_PARALLEL_FOR(rows * channels)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T *xr = x + r * channels;
-    const T *gr = dy + r * channels;
-    T *dxr = dx + r * channels;
-    for (int64_t c = 0; c < channels; ++c) {
-      const T xhat = (xr[c] - meanT[c]) * invStd[c];
-      dxr[c] = scale[c] * (count * gr[c] - sumG[c] - xhat * sumGXhat[c]);
-    }
-  }
+  if (dx)
+    ew::trainInputGradient<false>(rows, channels, x, gamma,
+                                  static_cast<const T *>(nullptr), dy, s, dx);
 }
 
 /// layernorm over the last axis of each row; safe in place.

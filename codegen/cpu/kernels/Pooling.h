@@ -148,6 +148,88 @@ void maxPoolBackward(int64_t n, const Pool2dDims &d, const T *x, const T *dy,
   }
 }
 
+/// maxPoolForward that also writes, per output element, the row-major
+/// position of its maximum among the window's cells inside x: the first
+/// strictly larger value wins, as in maxPoolBackward, so the gradient from
+/// these indices is maxPoolBackward's. A window with no cell gets 0 (and
+/// y = 0).
+template <typename T>
+void maxPoolIndicesForward(int64_t n, const Pool2dDims &d, const T *x, T *y,
+                           int32_t *indices) {
+  const PoolWindows win(d);
+  const int64_t c = d.c, w = d.w, oh = d.oh, ow = d.ow, inSize = d.h * w * c;
+  const int64_t lines = n * oh;
+  DLK_GEMM_OMP(parallel for schedule(static))
+  for (int64_t line = 0; line < lines; ++line) {
+    const int64_t e = line / oh, r = line % oh;
+    const T *xe = x + e * inSize;
+    const int64_t ih0 = win.rowBegin[size_t(r)], ih1 = win.rowEnd[size_t(r)];
+    for (int64_t q = 0; q < ow; ++q) {
+      T *__restrict out = y + (line * ow + q) * c;
+      int32_t *__restrict where = indices + (line * ow + q) * c;
+      const int64_t iw0 = win.colBegin[size_t(q)], iw1 = win.colEnd[size_t(q)];
+      if (ih0 >= ih1 || iw0 >= iw1) {
+        std::fill(out, out + c, T(0));
+        std::fill(where, where + c, int32_t(0));
+        continue;
+      }
+      const T *__restrict first = xe + (ih0 * w + iw0) * c;
+      for (int64_t ci = 0; ci < c; ++ci) {
+        out[ci] = first[ci];
+        where[ci] = 0;
+      }
+      int32_t cell = 0;
+      for (int64_t ih = ih0; ih < ih1; ++ih)
+        for (int64_t iw = iw0; iw < iw1; ++iw, ++cell) {
+          if (cell == 0)
+            continue;
+          const T *__restrict in = xe + (ih * w + iw) * c;
+          for (int64_t ci = 0; ci < c; ++ci) {
+            const bool larger = in[ci] > out[ci];
+            out[ci] = larger ? in[ci] : out[ci];
+            where[ci] = larger ? cell : where[ci];
+          }
+        }
+    }
+  }
+}
+
+/// dx = 0, then each dy element added to the cell its index names in its
+/// window, in maxPoolBackward's order (examples in parallel, windows in
+/// row-major order within each): the same sums, bit for bit. Indices
+/// outside the window are ignored.
+template <typename T>
+void maxPoolIndicesBackward(int64_t n, const Pool2dDims &d,
+                            const int32_t *indices, const T *dy, T *dx) {
+  const PoolWindows win(d);
+  const int64_t c = d.c, w = d.w, oh = d.oh, ow = d.ow, inSize = d.h * w * c;
+  DLK_GEMM_OMP(parallel for schedule(static))
+  for (int64_t e = 0; e < n; ++e) {
+    T *dxe = dx + e * inSize;
+    std::fill(dxe, dxe + inSize, T(0));
+    for (int64_t r = 0; r < oh; ++r) {
+      const int64_t ih0 = win.rowBegin[size_t(r)], ih1 = win.rowEnd[size_t(r)];
+      for (int64_t q = 0; q < ow; ++q) {
+        const int64_t iw0 = win.colBegin[size_t(q)],
+                      iw1 = win.colEnd[size_t(q)];
+        if (ih0 >= ih1 || iw0 >= iw1)
+          continue;
+        const int64_t width = iw1 - iw0, cells = (ih1 - ih0) * width;
+        const int64_t base = ((e * oh + r) * ow + q) * c;
+        const T *__restrict g = dy + base;
+        const int32_t *__restrict where = indices + base;
+        for (int64_t ci = 0; ci < c; ++ci) {
+          const int64_t cell = where[ci];
+          if (cell < 0 || cell >= cells)
+            continue;
+          const int64_t ih = ih0 + cell / width, iw = iw0 + cell % width;
+          dxe[(ih * w + iw) * c + ci] += g[ci];
+        }
+      }
+    }
+  }
+}
+
 template <typename T>
 void avgPoolForward(int64_t n, const Pool2dDims &d, const T *x, T *y) {
   const PoolWindows win(d);
@@ -221,6 +303,30 @@ void maxpool2d_grad(int64_t n, const Pool2dDims &d, const T *x, const T *y,
   (void)y;
   if (dx)
     conv_detail::maxPoolBackward(n, d, x, dy, dx);
+}
+
+/// maxpool2d that also saves where each maximum was (see
+/// maxPoolIndicesForward); either result may be null and is then skipped.
+template <typename T>
+void maxpool2d_indices(int64_t n, const Pool2dDims &d, const T *x, T *y,
+                       int32_t *indices) {
+  if (y && indices)
+    conv_detail::maxPoolIndicesForward(n, d, x, y, indices);
+  else if (y)
+    conv_detail::maxPoolForward(n, d, x, y);
+  else if (indices) {
+    std::vector<T> scratch(static_cast<size_t>(n * d.oh * d.ow * d.c));
+    conv_detail::maxPoolIndicesForward(n, d, x, scratch.data(), indices);
+  }
+}
+
+/// dx of maxpool2d from maxpool2d_indices' indices (skipped when null):
+/// maxpool2d_grad's result without reading x.
+template <typename T>
+void maxpool2d_grad_indices(int64_t n, const Pool2dDims &d,
+                            const int32_t *indices, const T *dy, T *dx) {
+  if (dx)
+    conv_detail::maxPoolIndicesBackward(n, d, indices, dy, dx);
 }
 
 template <typename T>

@@ -13,6 +13,14 @@
 // gradients of every step and then form the weight gradients as GEMMs whose
 // summation order is fixed: results do not depend on the thread count.
 //
+// The gradient kernels work through the batch in chunks of examples
+// (lstmGradChunk, gruGradChunk), sized so that their workspace plus the
+// parameter gradients they write stay within the forward's workspace: the
+// backward of a recurrent layer then never needs more memory than its
+// forward. The weight gradients keep accumulating from chunk to chunk in
+// the same order, so every result is bit for bit what one chunk of the
+// whole batch gives.
+//
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CODEGEN_CPU_KERNELS_RECURRENT_H
 #define DLC_CODEGEN_CPU_KERNELS_RECURRENT_H
@@ -222,10 +230,11 @@ inline void inputGradient(int64_t rows, int64_t features, int64_t width,
 }
 
 /// dw[k, :] = sum over rows m of x[m, k] * dg[m, :]: the kernel gradient,
-/// split over blocks of k (each output element sums m in order).
+/// split over blocks of k (each output element sums m in order). With
+/// `accumulate`, the sum continues from dw (the rows of a later chunk).
 template <typename T>
 inline void kernelGradient(int64_t rows, int64_t features, int64_t width,
-                           const T *x, const T *dg, T *dw) {
+                           const T *x, const T *dg, T *dw, bool accumulate) {
   constexpr int64_t kOutRowsPerTask = 16;
   const int64_t tasks = (features + kOutRowsPerTask - 1) / kOutRowsPerTask;
 #ifdef _OPENMP
@@ -234,7 +243,8 @@ inline void kernelGradient(int64_t rows, int64_t features, int64_t width,
   for (int64_t task = 0; task < tasks; ++task) {
     const int64_t k0 = task * kOutRowsPerTask;
     const int64_t count = std::min(kOutRowsPerTask, features - k0);
-    std::fill(dw + k0 * width, dw + (k0 + count) * width, T(0));
+    if (!accumulate)
+      std::fill(dw + k0 * width, dw + (k0 + count) * width, T(0));
     gemmAcc(count, width, rows, x + k0, int64_t(1), features, dg, width,
             dw + k0 * width, width);
   }
@@ -242,11 +252,12 @@ inline void kernelGradient(int64_t rows, int64_t features, int64_t width,
 
 /// drw[k, :] = sum over examples b < n and steps t >= 1 of
 /// h[b, t-1, k] * dg[b, t, :]: the recurrent kernel gradient (h is
-/// [n, T, u], dg [n, T, width]; h before step 0 is zero).
+/// [n, T, u], dg [n, T, width]; h before step 0 is zero). With
+/// `accumulate`, the sum continues from drw.
 template <typename T>
 inline void recurrentKernelGradient(int64_t n, int64_t steps, int64_t units,
                                     int64_t width, const T *h, const T *dg,
-                                    T *drw) {
+                                    T *drw, bool accumulate) {
   constexpr int64_t kOutRowsPerTask = 16;
   const int64_t tasks = (units + kOutRowsPerTask - 1) / kOutRowsPerTask;
 #ifdef _OPENMP
@@ -255,7 +266,8 @@ inline void recurrentKernelGradient(int64_t n, int64_t steps, int64_t units,
   for (int64_t task = 0; task < tasks; ++task) {
     const int64_t k0 = task * kOutRowsPerTask;
     const int64_t count = std::min(kOutRowsPerTask, units - k0);
-    std::fill(drw + k0 * width, drw + (k0 + count) * width, T(0));
+    if (!accumulate)
+      std::fill(drw + k0 * width, drw + (k0 + count) * width, T(0));
     for (int64_t b = 0; b < n; ++b)
       gemmAcc(count, width, steps - 1, h + b * steps * units + k0, int64_t(1),
               units, dg + (b * steps + 1) * width, width, drw + k0 * width,
@@ -263,9 +275,11 @@ inline void recurrentKernelGradient(int64_t n, int64_t steps, int64_t units,
   }
 }
 
-/// db[j] = sum over rows m of dg[m, j], split over blocks of columns.
+/// db[j] = sum over rows m of dg[m, j], split over blocks of columns. With
+/// `accumulate`, the sum continues from db.
 template <typename T>
-inline void biasGradient(int64_t rows, int64_t width, const T *dg, T *db) {
+inline void biasGradient(int64_t rows, int64_t width, const T *dg, T *db,
+                         bool accumulate) {
   constexpr int64_t kColsPerTask = 64;
   const int64_t tasks = (width + kColsPerTask - 1) / kColsPerTask;
 #ifdef _OPENMP
@@ -276,7 +290,7 @@ inline void biasGradient(int64_t rows, int64_t width, const T *dg, T *db) {
     const int64_t count = std::min(kColsPerTask, width - j0);
     T acc[kColsPerTask];
     for (int64_t j = 0; j < count; ++j)
-      acc[j] = T(0);
+      acc[j] = accumulate ? db[j0 + j] : T(0);
     for (int64_t m = 0; m < rows; ++m)
       for (int64_t j = 0; j < count; ++j)
         acc[j] += dg[m * width + j0 + j];
@@ -323,11 +337,57 @@ inline int64_t lstmWorkspaceElements(int64_t n, const RecurrentDims &d) {
   return roundUp(n * d.steps * 4 * u) + 2 * roundUp(n * u);
 }
 
+namespace recurrent_detail {
+
+/// The workspace of lstm_grad working through `chunk` examples at a time.
+inline int64_t lstmGradChunkElements(int64_t chunk, const RecurrentDims &d) {
+  const int64_t u = d.units, rows = chunk * d.steps;
+  return roundUp(rows * 4 * u) + 2 * roundUp(rows * u) +
+         3 * roundUp(chunk * u) + roundUp(4 * u * u) +
+         roundUp(4 * u * d.features);
+}
+
+/// The elements of a layer's parameter gradients (kernel, recurrent kernel,
+/// bias of `biasRows` rows) with `gates` gates.
+inline int64_t parameterGradElements(const RecurrentDims &d, int64_t gates,
+                                     int64_t biasRows) {
+  const int64_t width = gates * d.units;
+  return width * (d.features + d.units + (d.useBias ? biasRows : 0));
+}
+
+/// The most examples per chunk, at least 1 and at most n, whose workspace
+/// `elements(chunk)` plus `extra` fits in `budget` (1 when none does).
+template <typename Elements>
+inline int64_t largestChunk(int64_t n, int64_t budget, int64_t extra,
+                            Elements elements) {
+  if (n <= 1)
+    return 1;
+  int64_t lo = 1, hi = n; // elements() grows with the chunk
+  if (elements(hi) + extra <= budget)
+    return n;
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (elements(mid) + extra <= budget)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+} // namespace recurrent_detail
+
+/// Examples per chunk of lstm_grad for a batch of n: as many as keep its
+/// workspace plus its parameter gradients within lstm's workspace.
+inline int64_t lstmGradChunk(int64_t n, const RecurrentDims &d) {
+  using namespace recurrent_detail;
+  return largestChunk(
+      n, lstmWorkspaceElements(n, d), parameterGradElements(d, 4, 1),
+      [&](int64_t chunk) { return lstmGradChunkElements(chunk, d); });
+}
+
 inline int64_t lstmGradWorkspaceElements(int64_t n, const RecurrentDims &d) {
-  using recurrent_detail::roundUp;
-  const int64_t u = d.units, rows = n * d.steps;
-  return roundUp(rows * 4 * u) + 2 * roundUp(rows * u) + 3 * roundUp(n * u) +
-         roundUp(4 * u * u) + roundUp(4 * u * d.features);
+  return recurrent_detail::lstmGradChunkElements(lstmGradChunk(n, d), d);
 }
 
 inline int64_t gruWorkspaceElements(int64_t n, const RecurrentDims &d) {
@@ -336,12 +396,28 @@ inline int64_t gruWorkspaceElements(int64_t n, const RecurrentDims &d) {
   return roundUp(n * d.steps * 3 * u) + roundUp(n * 3 * u) + roundUp(n * u);
 }
 
-inline int64_t gruGradWorkspaceElements(int64_t n, const RecurrentDims &d) {
-  using recurrent_detail::roundUp;
-  const int64_t u = d.units, rows = n * d.steps;
+namespace recurrent_detail {
+
+/// The workspace of gru_grad working through `chunk` examples at a time.
+inline int64_t gruGradChunkElements(int64_t chunk, const RecurrentDims &d) {
+  const int64_t u = d.units, rows = chunk * d.steps;
   return 2 * roundUp(rows * 3 * u) + 2 * roundUp(rows * u) +
-         roundUp(n * 3 * u) + 2 * roundUp(n * u) + roundUp(3 * u * u) +
+         roundUp(chunk * 3 * u) + 2 * roundUp(chunk * u) + roundUp(3 * u * u) +
          roundUp(3 * u * d.features);
+}
+
+} // namespace recurrent_detail
+
+/// Examples per chunk of gru_grad for a batch of n (as lstmGradChunk).
+inline int64_t gruGradChunk(int64_t n, const RecurrentDims &d) {
+  using namespace recurrent_detail;
+  return largestChunk(
+      n, gruWorkspaceElements(n, d), parameterGradElements(d, 3, 2),
+      [&](int64_t chunk) { return gruGradChunkElements(chunk, d); });
+}
+
+inline int64_t gruGradWorkspaceElements(int64_t n, const RecurrentDims &d) {
+  return recurrent_detail::gruGradChunkElements(gruGradChunk(n, d), d);
 }
 
 //===----------------------------------------------------------------------===//
@@ -422,38 +498,21 @@ void lstm(int64_t n, const RecurrentDims &d, const T *x, const T *w,
   lstmRecurrence<false>(n, d, rw, g, hs, cs, y);
 }
 
-/// Gradients of the LSTM: dx [n, T, D], dw, drw, db (each may be nullptr and
-/// is then skipped) from dy, the gradient of y. The forward is recomputed.
+namespace recurrent_detail {
+
+/// lstm_grad of examples [0, n) of a chunk (x, dy, dx point at its first
+/// example); the parameter gradients continue from earlier chunks when
+/// `accumulate`. rwT and wT (when dx) are the transposed kernels.
 template <typename T>
-void lstm_grad(int64_t n, const RecurrentDims &d, const T *x, const T *w,
-               const T *rw, const T *b, const T * /*y*/, const T *dy, T *dx,
-               T *dw, T *drw, T *db, unsigned char *workspace) {
-  using namespace recurrent_detail;
-  if (n <= 0) {
-    // No examples: the parameter gradients are zero.
-    if (dw)
-      std::fill(dw, dw + d.features * 4 * d.units, T(0));
-    if (drw)
-      std::fill(drw, drw + d.units * 4 * d.units, T(0));
-    if (db && d.useBias)
-      std::fill(db, db + 4 * d.units, T(0));
-    return;
-  }
+void lstmGradChunkStep(int64_t n, const RecurrentDims &d, const T *x,
+                       const T *w, const T *rw, const T *b, const T *dy, T *dx,
+                       T *dw, T *drw, T *db, bool accumulate, T *g, T *cs,
+                       T *hs, T *dhAll, T *dcAll, T *dhNextAll, const T *rwT,
+                       const T *wT) {
   const int64_t steps = d.steps, u = d.units, width = 4 * u;
   const int64_t rows = n * steps;
-  unsigned char *ws = workspace;
-  T *g = carve<T>(ws, rows * width); // gates, then their gradients
-  T *cs = carve<T>(ws, rows * u);
-  T *hs = carve<T>(ws, rows * u);
-  T *dhAll = carve<T>(ws, n * u);
-  T *dcAll = carve<T>(ws, n * u);
-  T *dhNextAll = carve<T>(ws, n * u);
-  T *rwT = carve<T>(ws, width * u);
-  T *wT = carve<T>(ws, width * d.features);
-
   inputProjection(rows, d.features, width, x, w, d.useBias ? b : nullptr, g);
   lstmRecurrence<true>(n, d, rw, g, hs, cs, static_cast<T *>(nullptr));
-  transpose(rw, u, width, rwT);
 
   // Backpropagation through time, per block of examples.
   const int64_t blocks = (n + kBlockRows - 1) / kBlockRows;
@@ -498,16 +557,62 @@ void lstm_grad(int64_t n, const RecurrentDims &d, const T *x, const T *w,
     }
   }
 
-  if (dx) {
-    transpose(w, d.features, width, wT);
+  if (dx)
     inputGradient(rows, d.features, width, g, wT, dx);
-  }
   if (dw)
-    kernelGradient(rows, d.features, width, x, g, dw);
+    kernelGradient(rows, d.features, width, x, g, dw, accumulate);
   if (drw)
-    recurrentKernelGradient(n, steps, u, width, hs, g, drw);
+    recurrentKernelGradient(n, steps, u, width, hs, g, drw, accumulate);
   if (db && d.useBias)
-    biasGradient(rows, width, g, db);
+    biasGradient(rows, width, g, db, accumulate);
+}
+
+} // namespace recurrent_detail
+
+/// Gradients of the LSTM: dx [n, T, D], dw, drw, db (each may be nullptr and
+/// is then skipped) from dy, the gradient of y. The forward is recomputed,
+/// `chunk` examples at a time (0: lstmGradChunk(n); the workspace must hold
+/// lstmGradChunkElements of the chunk). Every chunk size gives the same
+/// results, bit for bit.
+template <typename T>
+void lstm_grad(int64_t n, const RecurrentDims &d, const T *x, const T *w,
+               const T *rw, const T *b, const T * /*y*/, const T *dy, T *dx,
+               T *dw, T *drw, T *db, unsigned char *workspace,
+               int64_t chunk = 0) {
+  using namespace recurrent_detail;
+  if (n <= 0) {
+    // No examples: the parameter gradients are zero.
+    if (dw)
+      std::fill(dw, dw + d.features * 4 * d.units, T(0));
+    if (drw)
+      std::fill(drw, drw + d.units * 4 * d.units, T(0));
+    if (db && d.useBias)
+      std::fill(db, db + 4 * d.units, T(0));
+    return;
+  }
+  const int64_t steps = d.steps, u = d.units, width = 4 * u;
+  const int64_t chunkSize =
+      chunk > 0 ? std::min(chunk, n) : lstmGradChunk(n, d);
+  const int64_t chunkRows = chunkSize * steps;
+  unsigned char *ws = workspace;
+  T *g = carve<T>(ws, chunkRows * width); // gates, then their gradients
+  T *cs = carve<T>(ws, chunkRows * u);
+  T *hs = carve<T>(ws, chunkRows * u);
+  T *dhAll = carve<T>(ws, chunkSize * u);
+  T *dcAll = carve<T>(ws, chunkSize * u);
+  T *dhNextAll = carve<T>(ws, chunkSize * u);
+  T *rwT = carve<T>(ws, width * u);
+  T *wT = carve<T>(ws, width * d.features);
+  transpose(rw, u, width, rwT);
+  if (dx)
+    transpose(w, d.features, width, wT);
+  for (int64_t c0 = 0; c0 < n; c0 += chunkSize) {
+    const int64_t count = std::min(chunkSize, n - c0);
+    lstmGradChunkStep(count, d, x + c0 * steps * d.features, w, rw, b,
+                      dy + c0 * (d.returnSequences ? steps * u : u),
+                      dx ? dx + c0 * steps * d.features : dx, dw, drw, db,
+                      c0 > 0, g, cs, hs, dhAll, dcAll, dhNextAll, rwT, wT);
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -591,40 +696,23 @@ void gru(int64_t n, const RecurrentDims &d, const T *x, const T *w, const T *rw,
                        static_cast<T *>(nullptr), hs, y);
 }
 
-/// Gradients of the GRU: dx, dw, drw, db[2, 3u] (each may be nullptr and
-/// is then skipped) from dy. The forward is recomputed.
+namespace recurrent_detail {
+
+/// gru_grad of examples [0, n) of a chunk (x, dy, dx point at its first
+/// example); the parameter gradients continue from earlier chunks when
+/// `accumulate`. rwT and wT (when dx) are the transposed kernels.
 template <typename T>
-void gru_grad(int64_t n, const RecurrentDims &d, const T *x, const T *w,
-              const T *rw, const T *b, const T * /*y*/, const T *dy, T *dx,
-              T *dw, T *drw, T *db, unsigned char *workspace) {
-  using namespace recurrent_detail;
-  if (n <= 0) {
-    if (dw)
-      std::fill(dw, dw + d.features * 3 * d.units, T(0));
-    if (drw)
-      std::fill(drw, drw + d.units * 3 * d.units, T(0));
-    if (db && d.useBias)
-      std::fill(db, db + 6 * d.units, T(0));
-    return;
-  }
+void gruGradChunkStep(int64_t n, const RecurrentDims &d, const T *x, const T *w,
+                      const T *rw, const T *b, const T *dy, T *dx, T *dw,
+                      T *drw, T *db, bool accumulate, T *g, T *dhz, T *hzh,
+                      T *hs, T *hz, T *dhAll, T *dhNextAll, const T *rwT,
+                      const T *wT) {
   const int64_t steps = d.steps, u = d.units, width = 3 * u;
   const int64_t rows = n * steps;
-  unsigned char *ws = workspace;
-  T *g = carve<T>(ws, rows * width);   // activations, then d(x.W + b_in)
-  T *dhz = carve<T>(ws, rows * width); // d(h.U + b_rec) per step
-  T *hzh = carve<T>(ws, rows * u);
-  T *hs = carve<T>(ws, rows * u);
-  T *hz = carve<T>(ws, n * width);
-  T *dhAll = carve<T>(ws, n * u);
-  T *dhNextAll = carve<T>(ws, n * u);
-  T *rwT = carve<T>(ws, width * u);
-  T *wT = carve<T>(ws, width * d.features);
-
   const T *bias = d.useBias ? b : nullptr;
   inputProjection(rows, d.features, width, x, w, bias, g);
   gruRecurrence<true>(n, d, rw, bias ? bias + width : bias, g, hz, hzh, hs,
                       static_cast<T *>(nullptr));
-  transpose(rw, u, width, rwT);
 
   const int64_t blocks = (n + kBlockRows - 1) / kBlockRows;
 #ifdef _OPENMP
@@ -667,17 +755,62 @@ void gru_grad(int64_t n, const RecurrentDims &d, const T *x, const T *w,
     }
   }
 
-  if (dx) {
-    transpose(w, d.features, width, wT);
+  if (dx)
     inputGradient(rows, d.features, width, g, wT, dx);
-  }
   if (dw)
-    kernelGradient(rows, d.features, width, x, g, dw);
+    kernelGradient(rows, d.features, width, x, g, dw, accumulate);
   if (drw)
-    recurrentKernelGradient(n, steps, u, width, hs, dhz, drw);
+    recurrentKernelGradient(n, steps, u, width, hs, dhz, drw, accumulate);
   if (db && d.useBias) {
-    biasGradient(rows, width, g, db);
-    biasGradient(rows, width, dhz, db + width);
+    biasGradient(rows, width, g, db, accumulate);
+    biasGradient(rows, width, dhz, db + width, accumulate);
+  }
+}
+
+} // namespace recurrent_detail
+
+/// Gradients of the GRU: dx, dw, drw, db[2, 3u] (each may be nullptr and
+/// is then skipped) from dy. The forward is recomputed, `chunk` examples
+/// at a time (0: gruGradChunk(n); the workspace must hold
+/// gruGradChunkElements of the chunk). Every chunk size gives the same
+/// results, bit for bit.
+template <typename T>
+void gru_grad(int64_t n, const RecurrentDims &d, const T *x, const T *w,
+              const T *rw, const T *b, const T * /*y*/, const T *dy, T *dx,
+              T *dw, T *drw, T *db, unsigned char *workspace,
+              int64_t chunk = 0) {
+  using namespace recurrent_detail;
+  if (n <= 0) {
+    if (dw)
+      std::fill(dw, dw + d.features * 3 * d.units, T(0));
+    if (drw)
+      std::fill(drw, drw + d.units * 3 * d.units, T(0));
+    if (db && d.useBias)
+      std::fill(db, db + 6 * d.units, T(0));
+    return;
+  }
+  const int64_t steps = d.steps, u = d.units, width = 3 * u;
+  const int64_t chunkSize = chunk > 0 ? std::min(chunk, n) : gruGradChunk(n, d);
+  const int64_t chunkRows = chunkSize * steps;
+  unsigned char *ws = workspace;
+  T *g = carve<T>(ws, chunkRows * width);   // activations, then d(x.W + b_in)
+  T *dhz = carve<T>(ws, chunkRows * width); // d(h.U + b_rec) per step
+  T *hzh = carve<T>(ws, chunkRows * u);
+  T *hs = carve<T>(ws, chunkRows * u);
+  T *hz = carve<T>(ws, chunkSize * width);
+  T *dhAll = carve<T>(ws, chunkSize * u);
+  T *dhNextAll = carve<T>(ws, chunkSize * u);
+  T *rwT = carve<T>(ws, width * u);
+  T *wT = carve<T>(ws, width * d.features);
+  transpose(rw, u, width, rwT);
+  if (dx)
+    transpose(w, d.features, width, wT);
+  for (int64_t c0 = 0; c0 < n; c0 += chunkSize) {
+    const int64_t count = std::min(chunkSize, n - c0);
+    gruGradChunkStep(count, d, x + c0 * steps * d.features, w, rw, b,
+                     dy + c0 * (d.returnSequences ? steps * u : u),
+                     dx ? dx + c0 * steps * d.features : dx, dw, drw, db,
+                     c0 > 0, g, dhz, hzh, hs, hz, dhAll, dhNextAll, rwT, wT);
   }
 }
 

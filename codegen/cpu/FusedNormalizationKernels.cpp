@@ -1,0 +1,145 @@
+//===- FusedNormalizationKernels.cpp - emitters of fused batchnorm + relu -===//
+//
+// The CpuKernels of dl.batchnorm_relu_train and dl.batchnorm_relu_train_grad
+// (ir/DLFusedNormOps.td; templates in kernels/FusedNormalization.h):
+//
+//   batchnorm_relu_train(x, gamma, beta) -> (y, mean, var)
+//   batchnorm_relu_train_grad(x, gamma, beta, mean, var, dy)
+//       -> (dx, dgamma, dbeta)
+//
+// Both take Normalization.h's descriptor (rows per example, channels,
+// epsilon) and normalizationWorkspaceBytes(channels) of scratch. y may
+// overwrite x, dx may overwrite dy (each element is read before it is
+// written). A call whose operands do not fit emits malformedCall.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/cpu/CpuKernel.h"
+
+#include "codegen/cpu/kernels/FusedNormalization.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace dlc::codegen {
+
+namespace {
+
+/// The operands and results of one fused op.
+struct FusedNormArity {
+  size_t operands;
+  size_t results;
+};
+
+FusedNormArity arityOf(const std::string &op) {
+  if (op == "batchnorm_relu_train_grad")
+    return {6, 3};
+  return {3, 3};
+}
+
+const TensorInfo *valueType(const KernelProgram &program, int id) {
+  if (id < 0 || static_cast<size_t>(id) >= program.values.size())
+    return nullptr;
+  return &program.values[id].type;
+}
+
+/// x[..., C]'s channel count C, or 0 when the call has no such operand.
+int64_t channelsOf(const KernelProgram &program, const KernelCall &call) {
+  if (call.operands.empty())
+    return 0;
+  const TensorInfo *x = valueType(program, call.operands[0]);
+  if (!x || x->shape.empty() || x->shape.back() <= 0)
+    return 0;
+  return x->shape.back();
+}
+
+/// Checks the call's shapes; fills the per-example rows and channels, or
+/// says what is wrong.
+bool checkShapes(const CpuKernelArgs &args, int64_t &rows, int64_t &channels,
+                 std::string &why) {
+  const KernelCall &call = args.call;
+  FusedNormArity arity = arityOf(call.op);
+  if (call.operands.size() != arity.operands ||
+      args.operands.size() != arity.operands ||
+      call.results.size() != arity.results ||
+      args.results.size() != arity.results) {
+    why = "expects " + std::to_string(arity.operands) + " operands and " +
+          std::to_string(arity.results) + " results";
+    return false;
+  }
+  const TensorInfo *x = valueType(args.program, call.operands[0]);
+  channels = channelsOf(args.program, call);
+  int64_t count = x ? checkedElementCount(x->shape) : -1;
+  if (!x || !x->batched || channels <= 0 || count <= 0 ||
+      x->elementType == ElementType::I32) {
+    why = "expects a batched float x[..., C]";
+    return false;
+  }
+  for (int64_t dim : x->shape)
+    if (dim <= 0) {
+      why = "expects positive dimensions";
+      return false;
+    }
+  rows = count / channels;
+  // gamma, beta (and mean, var for the gradient) are [C]; dy is x's type.
+  for (size_t i = 1; i < arity.operands; ++i) {
+    const TensorInfo *operand = valueType(args.program, call.operands[i]);
+    bool perExample = i == 5;
+    if (!operand || operand->elementType != x->elementType ||
+        (perExample ? operand->shape != x->shape || !operand->batched
+                    : operand->shape != Shape{channels} || operand->batched)) {
+      why = perExample ? "expects dy of x's shape"
+                       : "expects per-channel operands of shape [C]";
+      return false;
+    }
+  }
+  return true;
+}
+
+CpuKernelCode emitFusedNormalization(const CpuKernelArgs &args) {
+  int64_t rows = 0, channels = 0;
+  std::string why;
+  if (!checkShapes(args, rows, channels, why))
+    return malformedCall(args, why);
+  double epsilon = getFloat(args.call.attrs, "epsilon", -1.0);
+  if (!(epsilon > 0) || !std::isfinite(epsilon))
+    return malformedCall(args, "expects a finite epsilon > 0");
+  CpuKernelCode code;
+  bool anyResult = false;
+  for (const std::string &result : args.results)
+    anyResult = anyResult || result != "nullptr";
+  if (!anyResult)
+    return code; // nobody reads it: no call
+  code.declarations = "static constexpr dlk::NormalizationDims " + args.id +
+                      "_dims{" + std::to_string(rows) + ", " +
+                      std::to_string(channels) + ", " +
+                      cppDoubleLiteral(epsilon) + "};\n";
+  code.statement = "dlk::" + args.call.op + "<T>(n, " + args.id + "_dims";
+  for (const std::string &pointer : args.operands)
+    code.statement += ", " + pointer;
+  for (const std::string &pointer : args.results)
+    code.statement += ", " + pointer;
+  code.statement += ", " + args.workspace + ");";
+  return code;
+}
+
+int64_t fusedNormalizationWorkspace(const KernelProgram &program,
+                                    const KernelCall &call, int) {
+  int64_t channels = channelsOf(program, call);
+  return channels > 0 ? dlk::normalizationWorkspaceBytes(channels) : 0;
+}
+
+} // namespace
+
+void registerFusedNormalizationKernels(CpuKernelRegistry &registry) {
+  CpuKernel kernel;
+  kernel.emit = emitFusedNormalization;
+  kernel.workspaceBytes = fusedNormalizationWorkspace;
+  kernel.inPlaceOperand = 0; // y over x
+  registry["batchnorm_relu_train"] = kernel;
+  kernel.inPlaceOperand = 5; // dx over dy
+  registry["batchnorm_relu_train_grad"] = kernel;
+}
+
+} // namespace dlc::codegen
