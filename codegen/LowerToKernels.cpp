@@ -271,22 +271,28 @@ private:
 
 } // namespace
 
-std::string describeLocation(Location loc) {
+SourcePlace sourcePlace(Location loc) {
   // Inlined ops carry callsite(callee at caller): the callee is the layer.
   while (auto callSite = dyn_cast<CallSiteLoc>(loc))
     loc = callSite.getCallee();
-  std::string text;
-  llvm::raw_string_ostream os(text);
+  SourcePlace place;
   if (auto named = dyn_cast<NameLoc>(loc)) {
-    os << named.getName().getValue();
-    if (auto file = dyn_cast<FileLineColLoc>(named.getChildLoc()))
-      os << " (" << file.getFilename().getValue() << ":" << file.getLine()
-         << ":" << file.getColumn() << ")";
-  } else if (auto file = dyn_cast<FileLineColLoc>(loc)) {
-    os << file.getFilename().getValue() << ":" << file.getLine() << ":"
-       << file.getColumn();
+    place.layer = named.getName().str();
+    loc = named.getChildLoc();
   }
-  return text;
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    place.position = file.getFilename().str() + ":" +
+                     std::to_string(file.getLine()) + ":" +
+                     std::to_string(file.getColumn());
+  return place;
+}
+
+std::string describeLocation(Location loc) {
+  SourcePlace place = sourcePlace(loc);
+  if (place.layer.empty())
+    return place.position;
+  return place.position.empty() ? place.layer
+                                : place.layer + " (" + place.position + ")";
 }
 
 bool lowerToKernels(ModuleOp module, int64_t maxBatch, KernelProgram &program,

@@ -29,8 +29,16 @@ namespace dlc::codegen {
 bool lowerToKernels(mlir::ModuleOp module, int64_t maxBatch,
                     KernelProgram &program, std::string &error);
 
-/// "conv2d_1 (fashion_cnn.dl:9:3)" from the NameLoc the IR builder sets
-/// (inlined ops: the callee's); "file:line:col" for a plain location.
+/// Where an op comes from in the .dl source: the layer of the NameLoc the
+/// IR builder sets (inlined ops: the callee's) and "file:line:col"; either
+/// may be empty.
+struct SourcePlace {
+  std::string layer;
+  std::string position;
+};
+SourcePlace sourcePlace(mlir::Location loc);
+
+/// "conv2d_1 (fashion_cnn.dl:9:3)"; "file:line:col" without a layer.
 std::string describeLocation(mlir::Location loc);
 
 } // namespace dlc::codegen

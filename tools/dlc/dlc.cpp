@@ -427,18 +427,10 @@ int internalError(const std::string &what, const std::string &details) {
 /// "fashion_cnn.dl:5:3: remark: batchnorm: fused: ..." for a remark on an
 /// op the IR builder located (inlined ops: the layer inside the block).
 std::string remarkLine(mlir::Location loc, const std::string &message) {
-  while (auto callSite = mlir::dyn_cast<mlir::CallSiteLoc>(loc))
-    loc = callSite.getCallee();
-  std::string layer;
-  if (auto named = mlir::dyn_cast<mlir::NameLoc>(loc)) {
-    layer = named.getName().str();
-    loc = named.getChildLoc();
-  }
-  std::string where = "<unknown>";
-  if (auto file = mlir::dyn_cast<mlir::FileLineColLoc>(loc))
-    where = file.getFilename().str() + ":" + std::to_string(file.getLine()) +
-            ":" + std::to_string(file.getColumn());
-  return where + ": remark: " + (layer.empty() ? "" : layer + ": ") + message;
+  dlc::codegen::SourcePlace place = dlc::codegen::sourcePlace(loc);
+  return (place.position.empty() ? "<unknown>" : place.position) +
+         ": remark: " + (place.layer.empty() ? "" : place.layer + ": ") +
+         message;
 }
 
 /// The compiled result of one request: text to print or a program's source.

@@ -97,6 +97,40 @@ template <typename T>
 using CellIndex =
     typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type;
 
+/// Per channel, the maximum over the window rows [ih0, ih1) x columns
+/// [iw0, iw1) of example xe (row width w, c channels), and `where`: the
+/// window's row-major cell holding it. The first strictly larger value
+/// wins, so ties keep the earliest cell. The window must not be empty.
+template <typename T, typename I>
+void windowArgMax(const T *xe, int64_t w, int64_t c, int64_t ih0, int64_t ih1,
+                  int64_t iw0, int64_t iw1, T *__restrict best,
+                  I *__restrict where) {
+  const T *__restrict first = xe + (ih0 * w + iw0) * c;
+  for (int64_t ci = 0; ci < c; ++ci) {
+    best[ci] = first[ci];
+    where[ci] = 0;
+  }
+  I cell = 0;
+  for (int64_t ih = ih0; ih < ih1; ++ih)
+    for (int64_t iw = iw0; iw < iw1; ++iw, ++cell) {
+      if (cell == 0)
+        continue;
+      const T *__restrict in = xe + (ih * w + iw) * c;
+      for (int64_t ci = 0; ci < c; ++ci) {
+        const bool larger = in[ci] > best[ci];
+        best[ci] = larger ? in[ci] : best[ci];
+        where[ci] = larger ? cell : where[ci];
+      }
+    }
+}
+
+/// The offset in an example of cell `cell` of a window starting at (ih0,
+/// iw0) with `width` columns, channel 0.
+inline int64_t windowCellOffset(int64_t cell, int64_t width, int64_t ih0,
+                                int64_t iw0, int64_t w, int64_t c) {
+  return ((ih0 + cell / width) * w + iw0 + cell % width) * c;
+}
+
 template <typename T>
 void maxPoolBackward(int64_t n, const Pool2dDims &d, const T *x, const T *dy,
                      T *dx) {
@@ -108,8 +142,6 @@ void maxPoolBackward(int64_t n, const Pool2dDims &d, const T *x, const T *dy,
     std::vector<CellIndex<T>> whereBuffer(static_cast<size_t>(c));
     T *__restrict best = bestBuffer.data();
     CellIndex<T> *__restrict where = whereBuffer.data();
-    // The input offset of each cell of the current window.
-    std::vector<int64_t> offsets(static_cast<size_t>(d.ph * d.pw));
     const T *xe = x + e * inSize;
     T *dxe = dx + e * inSize;
     std::fill(dxe, dxe + inSize, T(0));
@@ -120,29 +152,11 @@ void maxPoolBackward(int64_t n, const Pool2dDims &d, const T *x, const T *dy,
                       iw1 = win.colEnd[size_t(q)];
         if (ih0 >= ih1 || iw0 >= iw1)
           continue;
-        // Cells are numbered row-major within the window; the first
-        // strictly larger value wins, so ties keep the earliest cell.
-        const T *__restrict first = xe + (ih0 * w + iw0) * c;
-        for (int64_t ci = 0; ci < c; ++ci) {
-          best[ci] = first[ci];
-          where[ci] = 0;
-        }
-        CellIndex<T> cell = 0;
-        for (int64_t ih = ih0; ih < ih1; ++ih)
-          for (int64_t iw = iw0; iw < iw1; ++iw, ++cell) {
-            offsets[size_t(cell)] = (ih * w + iw) * c;
-            if (cell == 0)
-              continue;
-            const T *__restrict in = xe + (ih * w + iw) * c;
-            for (int64_t ci = 0; ci < c; ++ci) {
-              const bool larger = in[ci] > best[ci];
-              best[ci] = larger ? in[ci] : best[ci];
-              where[ci] = larger ? cell : where[ci];
-            }
-          }
+        windowArgMax(xe, w, c, ih0, ih1, iw0, iw1, best, where);
         const T *__restrict g = dy + ((e * oh + r) * ow + q) * c;
         for (int64_t ci = 0; ci < c; ++ci)
-          dxe[offsets[size_t(where[ci])] + ci] += g[ci];
+          dxe[windowCellOffset(where[ci], iw1 - iw0, ih0, iw0, w, c) + ci] +=
+              g[ci];
       }
     }
   }
@@ -173,23 +187,7 @@ void maxPoolIndicesForward(int64_t n, const Pool2dDims &d, const T *x, T *y,
         std::fill(where, where + c, int32_t(0));
         continue;
       }
-      const T *__restrict first = xe + (ih0 * w + iw0) * c;
-      for (int64_t ci = 0; ci < c; ++ci) {
-        out[ci] = first[ci];
-        where[ci] = 0;
-      }
-      int32_t cell = 0;
-      for (int64_t ih = ih0; ih < ih1; ++ih)
-        for (int64_t iw = iw0; iw < iw1; ++iw, ++cell) {
-          if (cell == 0)
-            continue;
-          const T *__restrict in = xe + (ih * w + iw) * c;
-          for (int64_t ci = 0; ci < c; ++ci) {
-            const bool larger = in[ci] > out[ci];
-            out[ci] = larger ? in[ci] : out[ci];
-            where[ci] = larger ? cell : where[ci];
-          }
-        }
+      windowArgMax(xe, w, c, ih0, ih1, iw0, iw1, out, where);
     }
   }
 }
@@ -222,8 +220,7 @@ void maxPoolIndicesBackward(int64_t n, const Pool2dDims &d,
           const int64_t cell = where[ci];
           if (cell < 0 || cell >= cells)
             continue;
-          const int64_t ih = ih0 + cell / width, iw = iw0 + cell % width;
-          dxe[(ih * w + iw) * c + ci] += g[ci];
+          dxe[windowCellOffset(cell, width, ih0, iw0, w, c) + ci] += g[ci];
         }
       }
     }
