@@ -315,23 +315,27 @@ bool loadCsvFile(const std::string &path, int64_t labelColumn, bool header,
 }
 
 bool loadCsvFiles(const std::string &path, int64_t labelColumn, bool header,
-                  double scale, Split &out, std::string &error) {
+                  double scale, Split &out, std::string &error,
+                  SplitParts parts) {
+  bool testOnly = parts == SplitParts::TestOnly;
   if (!std::isfinite(scale))
     return failLoad(error, path, "scale must be a finite number");
   if (!isDirectory(path)) {
     if (!pathExists(path))
       return failLoad(error, path, "no such file or folder", kFolderNames);
-    return loadCsvFile(path, labelColumn, header, scale, out.train, error);
+    return testOnly ||
+           loadCsvFile(path, labelColumn, header, scale, out.train, error);
   }
   std::string train = joinPath(path, "train.csv");
   std::string test = joinPath(path, "test.csv");
   if (!pathExists(train))
     return failLoad(error, path, "missing train.csv", kFolderNames);
-  if (!loadCsvFile(train, labelColumn, header, scale, out.train, error))
+  if (!testOnly &&
+      !loadCsvFile(train, labelColumn, header, scale, out.train, error))
     return false;
   if (pathExists(test)) {
     if (!loadCsvFile(test, labelColumn, header, scale, out.test, error) ||
-        !checkSameExampleShape(out.train, out.test, error))
+        (!testOnly && !checkSameExampleShape(out.train, out.test, error)))
       return false;
     out.hasTest = true;
   }
@@ -341,10 +345,10 @@ bool loadCsvFiles(const std::string &path, int64_t labelColumn, bool header,
 } // namespace
 
 bool loadCsv(const std::string &path, int64_t labelColumn, bool header,
-             double scale, Split &out, std::string &error) {
+             double scale, Split &out, std::string &error, SplitParts parts) {
   out = Split();
   error.clear();
-  if (loadCsvFiles(path, labelColumn, header, scale, out, error))
+  if (loadCsvFiles(path, labelColumn, header, scale, out, error, parts))
     return true;
   out = Split();
   return false;

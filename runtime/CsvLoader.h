@@ -26,10 +26,13 @@ namespace dlc::rt {
 /// Loads the CSV data at `path` into `out`. `labelColumn` counts from 0, or
 /// from the end when negative (-1 is the last column); `header` says whether
 /// the first row names the columns; features are multiplied by `scale`
-/// (which must be finite). On failure returns false with a message naming the
-/// file and line in `error`.
+/// (which must be finite). A folder holds train.csv and optionally test.csv;
+/// with `parts` TestOnly only test.csv is read (a single .csv file has no
+/// test split). On failure returns false with a message naming the file and
+/// line in `error`.
 bool loadCsv(const std::string &path, int64_t labelColumn, bool header,
-             double scale, Split &out, std::string &error);
+             double scale, Split &out, std::string &error,
+             SplitParts parts = SplitParts::TrainAndTest);
 
 } // namespace dlc::rt
 

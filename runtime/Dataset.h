@@ -95,6 +95,11 @@ struct Split {
   bool hasTest = false;
 };
 
+/// Which parts of a data source a loader reads. `TestOnly` reads the test
+/// split alone (a training run scores it after training, once the training
+/// examples are freed); its absence is then not an error (`hasTest` false).
+enum class SplitParts { TrainAndTest, TestOnly };
+
 /// The most bytes a loader reads from one file, after decompression (4 GiB).
 /// Caps what a corrupt header or a gzip bomb can make a loader allocate.
 constexpr uint64_t kMaxDataFileBytes = uint64_t(4) << 30;

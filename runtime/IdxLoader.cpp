@@ -180,7 +180,8 @@ bool loadPair(const std::string &imagesPath, const std::string &labelsPath,
 }
 
 /// loadIdx without clearing `out` on failure.
-bool loadIdxFiles(const std::string &dir, Split &out, std::string &error) {
+bool loadIdxFiles(const std::string &dir, Split &out, std::string &error,
+                  SplitParts parts) {
   if (!isDirectory(dir))
     return failLoad(error, dir,
                     pathExists(dir) ? "is not a folder" : "no such folder",
@@ -201,11 +202,12 @@ bool loadIdxFiles(const std::string &dir, Split &out, std::string &error) {
     return failLoad(error, dir, missingMessage("t10k-images-idx3-ubyte"),
                     "the test split needs both t10k files, or neither");
 
-  if (!loadPair(trainImages, trainLabels, out.train, error))
+  bool testOnly = parts == SplitParts::TestOnly;
+  if (!testOnly && !loadPair(trainImages, trainLabels, out.train, error))
     return false;
   if (haveTestImages) {
     if (!loadPair(testImages, testLabels, out.test, error) ||
-        !checkSameExampleShape(out.train, out.test, error))
+        (!testOnly && !checkSameExampleShape(out.train, out.test, error)))
       return false;
     out.hasTest = true;
   }
@@ -214,9 +216,10 @@ bool loadIdxFiles(const std::string &dir, Split &out, std::string &error) {
 
 } // namespace
 
-bool loadIdx(const std::string &dir, Split &out, std::string &error) {
+bool loadIdx(const std::string &dir, Split &out, std::string &error,
+             SplitParts parts) {
   out = Split();
-  if (loadIdxFiles(dir, out, error))
+  if (loadIdxFiles(dir, out, error, parts))
     return true;
   out = Split();
   return false;

@@ -24,9 +24,10 @@ namespace dlc::rt {
 
 /// Loads the IDX files of `dir` into `out`. The training pair is required;
 /// the t10k pair is optional as a whole (`out.hasTest` says whether it was
-/// there). On failure returns false with a message naming the file in
-/// `error`.
-bool loadIdx(const std::string &dir, Split &out, std::string &error);
+/// there). With `parts` TestOnly the training pair is not read. On failure
+/// returns false with a message naming the file in `error`.
+bool loadIdx(const std::string &dir, Split &out, std::string &error,
+             SplitParts parts = SplitParts::TrainAndTest);
 
 } // namespace dlc::rt
 

@@ -444,7 +444,7 @@ bool loadLabels(const std::string &path, const std::string &featuresPath,
 }
 
 bool loadNpyFiles(const std::string &dir, double scale, Split &out,
-                  std::string &error) {
+                  std::string &error, SplitParts parts) {
   if (!std::isfinite(scale))
     return failLoad(error, dir, "scale must be a finite number");
   if (!isDirectory(dir))
@@ -465,13 +465,14 @@ bool loadNpyFiles(const std::string &dir, double scale, Split &out,
                     haveXTest ? "missing y_test.npy" : "missing x_test.npy",
                     "the test split needs both x_test.npy and y_test.npy, or "
                     "neither");
-  if (!loadFeatures(xTrain, scale, out.train, error) ||
-      !loadLabels(yTrain, xTrain, out.train, error))
+  bool testOnly = parts == SplitParts::TestOnly;
+  if (!testOnly && (!loadFeatures(xTrain, scale, out.train, error) ||
+                    !loadLabels(yTrain, xTrain, out.train, error)))
     return false;
   if (haveXTest) {
     if (!loadFeatures(xTest, scale, out.test, error) ||
         !loadLabels(yTest, xTest, out.test, error) ||
-        !checkSameExampleShape(out.train, out.test, error))
+        (!testOnly && !checkSameExampleShape(out.train, out.test, error)))
       return false;
     out.hasTest = true;
   }
@@ -481,9 +482,9 @@ bool loadNpyFiles(const std::string &dir, double scale, Split &out,
 } // namespace
 
 bool loadNpy(const std::string &dir, double scale, Split &out,
-             std::string &error) {
+             std::string &error, SplitParts parts) {
   out = Split();
-  if (loadNpyFiles(dir, scale, out, error))
+  if (loadNpyFiles(dir, scale, out, error, parts))
     return true;
   out = Split();
   return false;

@@ -22,10 +22,10 @@ namespace dlc::rt {
 
 /// Loads the .npy files of `dir` into `out`, multiplying features by `scale`
 /// (which must be finite). The test pair is optional as a whole
-/// (`out.hasTest`). On failure returns false with a message naming the file
-/// in `error`.
+/// (`out.hasTest`); with `parts` TestOnly the training pair is not read. On
+/// failure returns false with a message naming the file in `error`.
 bool loadNpy(const std::string &dir, double scale, Split &out,
-             std::string &error);
+             std::string &error, SplitParts parts = SplitParts::TrainAndTest);
 
 } // namespace dlc::rt
 

@@ -37,16 +37,17 @@ bool guessKind(const std::string &path, DataSource::Kind &kind) {
 
 } // namespace
 
-bool loadDataSource(const DataSource &source, Split &out, std::string &error) {
+bool loadDataSource(const DataSource &source, Split &out, std::string &error,
+                    SplitParts parts) {
   out = Split();
   switch (source.kind) {
   case DataSource::Kind::Idx:
-    return loadIdx(source.path, out, error);
+    return loadIdx(source.path, out, error, parts);
   case DataSource::Kind::Csv:
     return loadCsv(source.path, source.labelColumn, source.header, source.scale,
-                   out, error);
+                   out, error, parts);
   case DataSource::Kind::Npy:
-    return loadNpy(source.path, source.scale, out, error);
+    return loadNpy(source.path, source.scale, out, error, parts);
   }
   error = source.path + ": unknown data source kind";
   return false;

@@ -37,9 +37,11 @@ struct TrainingData {
   const Dataset &validationSet() const { return validation; }
 };
 
-/// Loads `source` (its `pairs` flag is ignored: pairing happens per batch).
-/// Failures name the file or folder.
-bool loadDataSource(const DataSource &source, Split &out, std::string &error);
+/// Loads `source` (its `pairs` flag is ignored: pairing happens per batch),
+/// or only its test split when `parts` is TestOnly. Failures name the file
+/// or folder.
+bool loadDataSource(const DataSource &source, Split &out, std::string &error,
+                    SplitParts parts = SplitParts::TrainAndTest);
 
 /// The data source of a run: `settings.data` with its path replaced by
 /// `pathOverride` when that is not empty. Without a data source in the

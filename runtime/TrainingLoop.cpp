@@ -150,6 +150,11 @@ private:
       return false;
     if (data_.hasTest && !checkLabels(data_.test, format_, spec_, error_))
       return false;
+    // The test split is checked now, so that a bad file fails before
+    // training, but scored only after it: free it until then (finish()
+    // reloads it once the training examples are freed), so that the two
+    // are never held at once.
+    data_.test = Dataset();
     return metrics_.init(spec_, settings_, format_, error_) &&
            evalMetrics_.init(spec_, settings_, format_, error_);
   }
@@ -172,9 +177,6 @@ private:
     if (data_.hasValidation &&
         !validationStream_.init(data_.validationSet(), format_,
                                 streamOptions(false), error_))
-      return false;
-    if (data_.hasTest &&
-        !testStream_.init(data_.test, format_, streamOptions(false), error_))
       return false;
     steps_ = trainStream_.steps();
     schedule_ = resolveSchedule(settings_.schedule, steps_,
@@ -384,6 +386,25 @@ private:
     return true;
   }
 
+  /// Frees the training and validation examples and loads the test split
+  /// (see loadData()).
+  bool loadTestSplit() {
+    trainStream_.stop();
+    validationStream_.stop();
+    data_.train = Dataset();
+    data_.validation = Dataset();
+    Split split;
+    if (!loadDataSource(source_, split, error_, SplitParts::TestOnly))
+      return false;
+    if (!split.hasTest) {
+      error_ = source_.path + ": the test split is gone since training started";
+      return false;
+    }
+    data_.test = std::move(split.test);
+    return checkLabels(data_.test, format_, spec_, error_) &&
+           testStream_.init(data_.test, format_, streamOptions(false), error_);
+  }
+
   bool finish() {
     result_.globalStep = trainState_.globalStep;
     if (result_.interrupted)
@@ -399,6 +420,8 @@ private:
     result_.weightsPath = path;
     out_ << "saved the weights to " << path << "\n";
     if (data_.hasTest) {
+      if (!loadTestSplit())
+        return false;
       evaluateStream(state_.model(), testStream_, evalMetrics_);
       result_.test = evalMetrics_.results();
       result_.tested = true;
