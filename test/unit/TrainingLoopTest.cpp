@@ -322,6 +322,8 @@ protected:
     settings_.metrics = {{accuracy}};
 
     options_.command = ProgramOptions::Command::Train;
+    // Final weights go under the test's folder, never the working one.
+    options_.checkpointDir = path("default");
     options_.epochs = 4;
     options_.batchSize = 16;
     options_.lr = 0.1;
