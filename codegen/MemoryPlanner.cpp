@@ -446,10 +446,13 @@ std::string FunctionPlanner::run(FunctionPlan &out) {
       placement.offset = -1;
     } else {
       placement.bytes = bytes[value];
-      out.tensorBytes = saturatingAdd(out.tensorBytes, bytes[value]);
       int root = find(value);
       if (regionOf[root] >= 0) {
         placement.offset = regions[regionOf[root]].offset;
+        // A view (reshape) is not a tensor of its own; an in-place result
+        // is (a plan without reuse would give it its own buffer).
+        if (placement.aliasOf < 0 || placement.inPlace)
+          out.tensorBytes = saturatingAdd(out.tensorBytes, bytes[value]);
       } else {
         placement.inPersistent = true;
         placement.offset = plan.persistentOffset[root];

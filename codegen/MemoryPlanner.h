@@ -101,9 +101,11 @@ struct FunctionPlan {
   std::vector<std::vector<bool>> operandRead;
   int64_t peakBytes = 0;  ///< the step region's size (offsets from stepBase)
   int64_t lowerBound = 0; ///< max over calls of the bytes live at that call
-  /// The bytes of every buffer with memory (arguments included) as if none
-  /// shared memory, and of every workspace; their sum is what the peak is
-  /// compared with.
+  /// The bytes of every tensor of the step region as if none shared memory
+  /// (in-place results count, views of another tensor do not; the model
+  /// inputs and targets, at fixed offsets outside the step region, are not
+  /// counted, as the peak does not count them), and of every workspace;
+  /// their sum is what the peak is compared with.
   int64_t tensorBytes = 0;
   int64_t workspaceTotal = 0;
   int64_t sumBytes() const { return tensorBytes + workspaceTotal; }
