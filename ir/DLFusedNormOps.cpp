@@ -1,10 +1,11 @@
 //===- DLFusedNormOps.cpp - types of the fused batchnorm + relu ops -------===//
 //
-// Type inference and verifiers of dl.batchnorm_relu_train and its gradient
-// (ir/DLFusedNormOps.td): x is a batched float tensor<?x...xC> with static,
-// positive per-example dimensions; gamma, beta, mean and variance are
-// tensor<Cx(x's element type)>; the gradient of the output has x's type; the
-// epsilon attribute is positive and finite, as batchnorm's shape rule wants.
+// Type inference and verifiers of dl.batchnorm_relu_train, its gradient and
+// dl.batchnorm_relu_apply (ir/DLFusedNormOps.td): x is a batched float
+// tensor<?x...xC> with static, positive per-example dimensions; gamma, beta,
+// mean and variance are tensor<Cx(x's element type)>; the gradient of the
+// output has x's type; the epsilon attribute is positive and finite, as
+// batchnorm's shape rule wants.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/DLOps.h"
@@ -86,6 +87,21 @@ static std::string forwardTypes(ValueRange operands, DictionaryAttr attributes,
   return "";
 }
 
+/// The apply op's result type: x's.
+static std::string applyTypes(ValueRange operands, DictionaryAttr attributes,
+                              SmallVectorImpl<Type> &types) {
+  Type channelType;
+  std::string error = checkOperands(operands, 4, channelType);
+  if (error.empty())
+    error = checkEpsilon(attributes);
+  if (!error.empty())
+    return error;
+  if (operands.size() != 5)
+    return "expects 5 operands (x, gamma, beta, mean, variance)";
+  types.push_back(operands[0].getType());
+  return "";
+}
+
 /// The gradient's result types: those of x, gamma and beta.
 static std::string gradientTypes(ValueRange operands, DictionaryAttr attributes,
                                  SmallVectorImpl<Type> &types) {
@@ -143,6 +159,18 @@ LogicalResult BatchNormReluTrainOp::inferReturnTypes(
 
 LogicalResult BatchNormReluTrainOp::verify() {
   return verifyWith(*this, forwardTypes);
+}
+
+LogicalResult BatchNormReluApplyOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> location, ValueRange operands,
+    DictionaryAttr attributes, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  return inferWith(applyTypes, getOperationName(), location, operands,
+                   attributes, inferredReturnTypes);
+}
+
+LogicalResult BatchNormReluApplyOp::verify() {
+  return verifyWith(*this, applyTypes);
 }
 
 LogicalResult BatchNormReluTrainGradOp::inferReturnTypes(

@@ -39,6 +39,29 @@ def DL_BatchNormReluTrainOp : DL_Op<"batchnorm_relu_train",
   let hasVerifier = 1;
 }
 
+def DL_BatchNormReluApplyOp : DL_Op<"batchnorm_relu_apply",
+    [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "dl.batchnorm_relu_train's output from its saved statistics";
+  let description = [{
+      %a = dl.batchnorm_relu_apply %x, %gamma, %beta, %mean, %var
+          {epsilon = 1.0e-03 : f64}
+          : (tensor<?x28x28x32xf32>, tensor<32xf32>, tensor<32xf32>,
+             tensor<32xf32>, tensor<32xf32>) -> tensor<?x28x28x32xf32>
+
+    With `mean` and `var` the results of a dl.batchnorm_relu_train of the
+    same x, gamma, beta and epsilon, the result is that op's output, bit for
+    bit (the same constants and expression as its backward's relu mask), in
+    one pass over x and no statistics pass. `-dl-recompute` puts it in the
+    backward in place of a kept batchnorm+relu output.
+  }];
+  let arguments = (ins DL_Tensor:$x, DL_Param:$gamma, DL_Param:$beta,
+                   DL_Param:$mean, DL_Param:$variance, F64Attr:$epsilon);
+  let results = (outs DL_Tensor:$output);
+  let assemblyFormat =
+      "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def DL_BatchNormReluTrainGradOp : DL_Op<"batchnorm_relu_train_grad",
     [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
   let summary = "gradient of dl.batchnorm_relu_train";

@@ -266,6 +266,8 @@ include "DLOptimizerOps.td"
 include "DLFusedElementwiseOps.td"
 include "DLFusedLayerOps.td"
 include "DLFusedNormOps.td"
+include "DLFusedNormAddOps.td"
 include "DLMemoryOps.td"
+include "DLFusedNormPoolOps.td"
 
 #endif // DLC_IR_DLOPS_TD

@@ -36,6 +36,18 @@ std::unique_ptr<mlir::Pass> createBuildEvalFunctionPass();
 /// into dl.batchnorm_relu_train(_grad) (passes/FuseConvBnRelu.cpp).
 std::unique_ptr<mlir::Pass> createFuseConvBnReluPass();
 
+/// `-dl-fuse-batchnorm-add-relu`: a residual block's training batchnorm(s)
+/// + add + relu and their backward into dl.batchnorm_add_relu_train(_grad)
+/// or dl.batchnorm_add_batchnorm_relu_train(_grad)
+/// (passes/FuseBatchNormAddRelu.cpp).
+std::unique_ptr<mlir::Pass> createFuseBatchNormAddReluPass();
+
+/// `-dl-fuse-batchnorm-relu-maxpool`: training batchnorm + relu + max-pool
+/// (non-overlapping windows) and their backward into
+/// dl.batchnorm_relu_maxpool_train(_grad), the arg-max recomputed in the
+/// backward (passes/FuseBatchNormReluMaxPool.cpp).
+std::unique_ptr<mlir::Pass> createFuseBatchNormReluMaxPoolPass();
+
 /// `-dl-fold-batchnorm`: inference batchnorm folded into the conv/dense
 /// before it, the activation in its epilogue (passes/FoldBatchNorm.cpp).
 std::unique_ptr<mlir::Pass> createFoldBatchNormPass();
@@ -57,6 +69,7 @@ std::unique_ptr<mlir::Pass> createSavePoolIndicesPass();
 /// `dl.recompute` (every candidate with `all`) run again right before
 /// their first backward reader, so their results die after the forward
 /// (passes/Recompute.cpp).
+std::unique_ptr<mlir::Pass> createScheduleUpdatesPass();
 std::unique_ptr<mlir::Pass> createRecomputePass();
 std::unique_ptr<mlir::Pass> createRecomputePass(bool all);
 

@@ -85,6 +85,66 @@ def FuseConvBnRelu : Pass<"dl-fuse-conv-bn-relu", "::mlir::ModuleOp"> {
   let dependentDialects = ["::dlc::dl::DLDialect"];
 }
 
+def FuseBatchNormReluMaxPool
+    : Pass<"dl-fuse-batchnorm-relu-maxpool", "::mlir::ModuleOp"> {
+  let summary = "Fuse training batchnorm + relu + max-pool and its backward";
+  let description = [{
+    On the training functions (`dl.gradients`, `dl.train_step`), after
+    -dl-fuse-conv-bn-relu: each `dl.batchnorm_relu_train` whose output only
+    feeds a `dl.maxpool2d` with windows that do not overlap (strides >=
+    pool_size) and that pool's `dl.maxpool2d_grad`, whose result only feeds
+    the batchnorm's `dl.batchnorm_relu_train_grad`, becomes
+    `dl.batchnorm_relu_maxpool_train` (statistics pass, then relu and the
+    window maxima in one pass) and `dl.batchnorm_relu_maxpool_train_grad`
+    (each window's arg-max recomputed from the input and the statistics):
+
+      %a, %m, %v = dl.batchnorm_relu_train %z, %g, %b {...}
+      %p = dl.maxpool2d %a {...}
+      %da = dl.maxpool2d_grad %a, %p, %dp {...}
+      %dz, %dg, %db = dl.batchnorm_relu_train_grad %z, %g, %b, %m, %v, %da
+    becomes
+      %p, %m, %v = dl.batchnorm_relu_maxpool_train %z, %g, %b {...}
+      %dz, %dg, %db = dl.batchnorm_relu_maxpool_train_grad
+          %z, %g, %b, %m, %v, %dp {...}
+
+    so the relu output, the pool's gradient scatter and arg-max indices are
+    never stored. A pool without a gradient gets the fused forward only.
+    Every dl.batchnorm_relu_train gets a remark: fused, or why not.
+  }];
+  let constructor = "::dlc::createFuseBatchNormReluMaxPoolPass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+}
+
+def FuseBatchNormAddRelu
+    : Pass<"dl-fuse-batchnorm-add-relu", "::mlir::ModuleOp"> {
+  let summary = "Fuse a residual block's batchnorm + add + relu and backward";
+  let description = [{
+    On the training functions (`dl.gradients`, `dl.train_step`): each
+    `dl.add` of a `dl.batchnorm_train` output and a shortcut, followed by
+    `dl.relu`, with the backward `dl.relu_grad` (of an optional `dl.add_n`
+    of the output's gradients) + `dl.batchnorm_train_grad`:
+
+      %y, %m, %v = dl.batchnorm_train %z, %g, %b, %mm, %mv {...}
+      %a = dl.relu (dl.add %y, %r)
+      %ds = dl.relu_grad %s, %a, (dl.add_n %da0, %da1)
+      %dz, %dg, %db, ... = dl.batchnorm_train_grad ..., %ds
+    becomes
+      %a, %m, %v = dl.batchnorm_add_relu_train %z, %g, %b, %r {...}
+      %dz, %dg, %db, %dr = dl.batchnorm_add_relu_train_grad
+          %z, %g, %b, %m, %v, %a, %da0, %da1 {...}
+
+    (%dr, the relu gradient, replaces %ds for the shortcut's gradient).
+    When both add operands are training batchnorms (a projection shortcut)
+    the ops are dl.batchnorm_add_batchnorm_relu_train(_grad): both
+    statistics, then one pass; both reductions in one pass over the
+    gradient, both input gradients in one more (the add_n of the output's
+    gradients is folded only into the one-batchnorm form). Every dl.batchnorm_train
+    feeding a dl.add gets a remark: fused, or why not.
+  }];
+  let constructor = "::dlc::createFuseBatchNormAddReluPass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+}
+
 def FoldBatchNorm : Pass<"dl-fold-batchnorm", "::mlir::ModuleOp"> {
   let summary = "Fold inference batchnorm into the conv/dense before it";
   let description = [{
@@ -183,6 +243,31 @@ def SavePoolIndices : Pass<"dl-save-pool-indices", "::mlir::ModuleOp"> {
   let dependentDialects = ["::dlc::dl::DLDialect"];
 }
 
+def ScheduleUpdates : Pass<"dl-schedule-updates", "::mlir::ModuleOp"> {
+  let summary = "Run each parameter update of a train step as early as it may";
+  let description = [{
+    In `dl.train_step` functions, moves every update (an op without
+    results that writes parameters in place: optimizer updates, moving
+    averages, fused_elementwise kernels ending in one) up to just after the
+    definitions of its operands and the last earlier op that reads or
+    writes one of its parameters. The weight gradient then dies when it is
+    applied instead of at the end of the step:
+
+      %dk = dl.conv2d_grad ...          // conv2d_1's weight gradient
+      %dx = dl.conv2d_grad ...          // the rest of the backward
+      dl.adam_update %k1, %dk, ...
+    becomes
+      %dk = dl.conv2d_grad ...
+      dl.adam_update %k1, %dk, ...
+      %dx = dl.conv2d_grad ...
+
+    No op that reads a parameter moves past the update that writes it, so
+    the step computes the same values, bit for bit.
+  }];
+  let constructor = "::dlc::createScheduleUpdatesPass()";
+  let dependentDialects = ["::dlc::dl::DLDialect"];
+}
+
 def Recompute : Pass<"dl-recompute", "::mlir::ModuleOp"> {
   let summary = "Recompute chosen forward ops in the backward to save memory";
   let description = [{
@@ -204,6 +289,9 @@ def Recompute : Pass<"dl-recompute", "::mlir::ModuleOp"> {
       %dz, %dg, %db = dl.batchnorm_relu_train_grad %z2, %g, %b, %m, %v, %dy
 
     The clone is the same kernel on the same inputs: bit-identical results.
+    A dl.batchnorm_relu_train is recomputed as dl.batchnorm_relu_apply
+    from its input and the statistics it returned: one pass, the same
+    output bit for bit.
     `dlc compile --memory-budget` marks the ops. Each marked op gets a
     remark "recompute: ...".
   }];

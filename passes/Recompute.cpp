@@ -66,7 +66,9 @@ bool isRecomputable(mlir::Operation *op) {
       "dl.softmax", "dl.add", "dl.subtract", "dl.multiply",
       "dl.fused_elementwise", "dl.dropout",
       // Normalization: statistics and normalize (+ relu) again.
-      "dl.batchnorm_train", "dl.batchnorm_relu_train", "dl.layernorm",
+      "dl.batchnorm_train", "dl.batchnorm_relu_train",
+      "dl.batchnorm_relu_maxpool_train", "dl.batchnorm_add_relu_train",
+      "dl.batchnorm_add_batchnorm_relu_train", "dl.layernorm",
       // Pooling.
       "dl.maxpool2d", "dl.maxpool2d_indices", "dl.avgpool2d",
       "dl.global_avgpool2d", "dl.global_maxpool2d",
@@ -134,6 +136,8 @@ int64_t recomputeCost(mlir::Operation *op) {
     cost = out * staticDim(k, 0) * staticDim(k, 1);
   } else if (name == "dl.dense" || name == "dl.fused_dense") {
     cost = out * staticDim(op->getOperand(1), 0);
+  } else if (name == "dl.batchnorm_relu_train") {
+    cost = 2 * in; // normalize + relu with the saved statistics
   } else if (name.contains("batchnorm") || name == "dl.layernorm") {
     cost = 4 * in; // statistics, then normalize
   } else if (name.contains("pool")) {
@@ -188,6 +192,26 @@ mlir::Operation *backwardStart(mlir::Block &body) {
         op.getName().getStringRef().ends_with("_grad"))
       return &op;
   return nullptr;
+}
+
+/// The op that recomputes `op` at `builder`'s point: a clone, or for a
+/// training batchnorm+relu, dl.batchnorm_relu_apply reading the statistics
+/// `op` returned (one pass instead of two; the same output bit for bit).
+/// `replaced` is set to how many of `op`'s results the copy stands for
+/// (its first ones).
+mlir::Operation *recomputation(mlir::OpBuilder &builder, mlir::Operation *op,
+                               unsigned &replaced) {
+  replaced = op->getNumResults();
+  if (op->getName().getStringRef() != "dl.batchnorm_relu_train" ||
+      op->getNumOperands() != 3 || op->getNumResults() != 3)
+    return builder.clone(*op);
+  mlir::OperationState state(op->getLoc(), "dl.batchnorm_relu_apply");
+  state.addOperands(op->getOperands());
+  state.addOperands({op->getResult(1), op->getResult(2)});
+  state.addAttributes(op->getAttrs());
+  state.addTypes(op->getResult(0).getType());
+  replaced = 1;
+  return builder.create(state);
 }
 
 /// Remark "recompute: <what>" on `op` (printed by `dlc compile --remarks`).
@@ -342,9 +366,10 @@ int recomputeOps(mlir::func::FuncOp function,
       continue;
     }
     mlir::OpBuilder builder(first);
-    mlir::Operation *copy = builder.clone(*op);
+    unsigned replaced = op->getNumResults();
+    mlir::Operation *copy = recomputation(builder, op, replaced);
     clones.insert(copy);
-    for (unsigned r = 0; r < op->getNumResults(); ++r)
+    for (unsigned r = 0; r < replaced; ++r)
       for (mlir::OpOperand &use :
            llvm::make_early_inc_range(op->getResult(r).getUses())) {
         mlir::Operation *user = use.getOwner();
@@ -356,7 +381,10 @@ int recomputeOps(mlir::func::FuncOp function,
         use.set(copy->getResult(r));
       }
     remarkRecompute(op, "recomputed before " + first->getName().getStringRef() +
-                            "; its result dies after the forward");
+                            (replaced < op->getNumResults()
+                                 ? " from its input and saved statistics (one "
+                                   "pass); its output dies after the forward"
+                                 : "; its result dies after the forward"));
     ++recomputed;
   }
   return recomputed;

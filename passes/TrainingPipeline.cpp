@@ -12,10 +12,17 @@
 // then, unless options.fusion is off, the fusion passes:
 //   (each fusion pass adds itself below, in the order it must run)
 //   dl-fuse-conv-bn-relu training batchnorm + relu (+ backward) fused
+//   dl-fuse-batchnorm-relu-maxpool  fused batchnorm + relu + max-pool
+//                        (+ backward, arg-max recomputed)
+//   dl-fuse-batchnorm-add-relu  residual-block batchnorm(s) + add + relu
+//                        (+ backward)
 //   dl-fold-batchnorm    inference batchnorm folded into conv/dense weights
 //   dl-fuse-bias-activation  bias + activation in conv/dense epilogues
 //   dl-fuse-elementwise  what elementwise chains remain, one kernel each (last)
 //   cse
+// and last, with or without fusion:
+//   dl-schedule-updates  each parameter update right after the last op it
+//                        must follow, so that its gradient dies early
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -23,6 +30,23 @@
 #include "mlir/Transforms/Passes.h"
 
 namespace dlc {
+
+namespace {
+
+/// The fusion section, in the order the passes must run.
+void addFusionPasses(mlir::OpPassManager &pm,
+                     const TrainingPipelineOptions &options) {
+  pm.addPass(createFuseConvBnReluPass());
+  pm.addPass(createFuseBatchNormReluMaxPoolPass());
+  pm.addPass(createFuseBatchNormAddReluPass());
+  pm.addPass(createFoldBatchNormPass());
+  pm.addPass(createFuseBiasActivationPass());
+  pm.addPass(createSavePoolIndicesPass());
+  pm.addPass(createFuseElementwisePass());
+  pm.addPass(mlir::createCSEPass());
+}
+
+} // namespace
 
 void buildTrainingPipeline(mlir::OpPassManager &pm,
                            const TrainingPipelineOptions &options) {
@@ -32,15 +56,9 @@ void buildTrainingPipeline(mlir::OpPassManager &pm,
   pm.addPass(createBuildEvalFunctionPass());
   pm.addPass(createStripDropoutPass());
   pm.addPass(mlir::createCSEPass());
-  if (!options.fusion)
-    return;
-  // Fusion passes, in order:
-  pm.addPass(createFuseConvBnReluPass());
-  pm.addPass(createFoldBatchNormPass());
-  pm.addPass(createFuseBiasActivationPass());
-  pm.addPass(createSavePoolIndicesPass());
-  pm.addPass(createFuseElementwisePass());
-  pm.addPass(mlir::createCSEPass());
+  if (options.fusion)
+    addFusionPasses(pm, options);
+  pm.addPass(createScheduleUpdatesPass());
 }
 
 void registerTrainingPipeline() {

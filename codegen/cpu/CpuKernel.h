@@ -97,6 +97,8 @@ void registerElementwiseKernels(CpuKernelRegistry &registry);
 void registerFusedElementwiseKernels(CpuKernelRegistry &registry);
 void registerFusedLayerKernels(CpuKernelRegistry &registry);
 void registerFusedNormalizationKernels(CpuKernelRegistry &registry);
+void registerFusedNormPoolKernels(CpuKernelRegistry &registry);
+void registerFusedNormAddKernels(CpuKernelRegistry &registry);
 void registerPoolIndicesKernels(CpuKernelRegistry &registry);
 void registerRecurrentKernels(CpuKernelRegistry &registry);
 void registerTrainingKernels(CpuKernelRegistry &registry);

@@ -15,6 +15,8 @@ const CpuKernelRegistry &cpuKernels() {
     registerFusedElementwiseKernels(all);
     registerFusedLayerKernels(all);
     registerFusedNormalizationKernels(all);
+    registerFusedNormPoolKernels(all);
+    registerFusedNormAddKernels(all);
     registerPoolIndicesKernels(all);
     registerRecurrentKernels(all);
     registerTrainingKernels(all);

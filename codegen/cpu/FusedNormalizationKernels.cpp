@@ -1,16 +1,18 @@
 //===- FusedNormalizationKernels.cpp - emitters of fused batchnorm + relu -===//
 //
-// The CpuKernels of dl.batchnorm_relu_train and dl.batchnorm_relu_train_grad
-// (ir/DLFusedNormOps.td; templates in kernels/FusedNormalization.h):
+// The CpuKernels of dl.batchnorm_relu_train, dl.batchnorm_relu_apply and
+// dl.batchnorm_relu_train_grad (ir/DLFusedNormOps.td; templates in
+// kernels/FusedNormalization.h):
 //
 //   batchnorm_relu_train(x, gamma, beta) -> (y, mean, var)
+//   batchnorm_relu_apply(x, gamma, beta, mean, var) -> y
 //   batchnorm_relu_train_grad(x, gamma, beta, mean, var, dy)
 //       -> (dx, dgamma, dbeta)
 //
 // Both take Normalization.h's descriptor (rows per example, channels,
 // epsilon) and normalizationWorkspaceBytes(channels) of scratch. y may
-// overwrite x, dx may overwrite dy (each element is read before it is
-// written). A call whose operands do not fit emits malformedCall.
+// overwrite x (in both forwards), dx may overwrite dy (each element is read
+// before it is written). A call whose operands do not fit emits malformedCall.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cpu/CpuKernel.h"
@@ -35,6 +37,8 @@ struct FusedNormArity {
 FusedNormArity arityOf(const std::string &op) {
   if (op == "batchnorm_relu_train_grad")
     return {6, 3};
+  if (op == "batchnorm_relu_apply")
+    return {5, 1};
   return {3, 3};
 }
 
@@ -138,6 +142,7 @@ void registerFusedNormalizationKernels(CpuKernelRegistry &registry) {
   kernel.workspaceBytes = fusedNormalizationWorkspace;
   kernel.inPlaceOperand = 0; // y over x
   registry["batchnorm_relu_train"] = kernel;
+  registry["batchnorm_relu_apply"] = kernel;
   kernel.inPlaceOperand = 5; // dx over dy
   registry["batchnorm_relu_train_grad"] = kernel;
 }

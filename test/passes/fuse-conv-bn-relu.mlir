@@ -151,18 +151,20 @@ func.func @inference(%z: tensor<?x5xf32>, %g: tensor<5xf32>, %b: tensor<5xf32>, 
 // CNN-NOT: batchnorm_relu
 // CNN-LABEL: func.func @fashion_cnn_grad(
 // CNN-NOT: dl.batchnorm_train
-// CNN-COUNT-2: dl.batchnorm_relu_train %
+// CNN-COUNT-2: dl.batchnorm_relu_maxpool_train %
 // CNN-NOT: dl.relu_grad %output
-// CNN-COUNT-2: dl.batchnorm_relu_train_grad
+// CNN-COUNT-2: dl.batchnorm_relu_maxpool_train_grad
 // CNN-LABEL: func.func @fashion_cnn_train_step(
-// CNN-COUNT-2: dl.batchnorm_relu_train %
-// CNN-COUNT-2: dl.batchnorm_relu_train_grad
-// CNN-COUNT-4: dl.moving_average_update
+// CNN: dl.batchnorm_relu_maxpool_train %
+// CNN-COUNT-2: dl.moving_average_update
+// CNN: dl.batchnorm_relu_maxpool_train %
+// CNN-COUNT-2: dl.moving_average_update
+// CNN-COUNT-2: dl.batchnorm_relu_maxpool_train_grad
 
 // UNFUSED-NOT: batchnorm_relu
 
 // resnet_mini: the stem and each block's first batchnorm fuse; the ones that
-// feed the residual add do not.
+// feed the residual add do not (-dl-fuse-batchnorm-add-relu fuses those).
 // RESNET-DAG: /{{.*}}resnet_mini.dl:16:12: remark: batchnorm: fused: conv2d + batchnorm + relu (training)
 // RESNET-DAG: /{{.*}}resnet_mini.dl:4:12: remark: residual.batchnorm: fused: conv2d + batchnorm + relu (training)
 // RESNET-DAG: /{{.*}}resnet_mini.dl:6:7: remark: residual.batchnorm_1: not fused: batchnorm output feeds add, not relu

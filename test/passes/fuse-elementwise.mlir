@@ -163,15 +163,14 @@ func.func @subtract_abs(%a: tensor<?x4xf32>, %b: tensor<?x4xf32>, %dy: tensor<?x
   return %1, %da, %db : tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>
 }
 
-// The spec examples (after the conv+bn+relu, folding and epilogue passes,
-// which take the layers' activations). resnet_mini: add + relu of each
-// residual block (the add's result no longer kept: the backward reads the
-// relu's output), add_n + relu_grad where the skip gradients meet, and
+// The spec examples (after the conv+bn+relu, batchnorm+add+relu, folding
+// and epilogue passes, which take the layers' activations). resnet_mini:
+// add + relu of each residual block in the inference functions (in the
+// training ones -dl-fuse-batchnorm-add-relu already took the add, the relu,
+// and the add_n + relu_grad where the skip gradients meet), and
 // l2_loss_grad + add_n + sgd_update for every regularized kernel.
 // RESNET-DAG: {{.*}}resnet_mini.dl:11:15: remark: residual.add: fused: add + relu into one kernel{{$}}
-// RESNET-DAG: remark: {{([a-z_0-9.]+: )?}}fused: add_n + relu_grad into one kernel
 // RESNET-DAG: remark: {{([a-z_0-9.]+: )?}}fused: l2_loss_grad + add_n + sgd_update into one kernel (one kernel per parameter tensor)
-// RESNET-DAG: remark: {{([a-z_0-9.]+: )?}}not fused: dl.relu_grad into dl.add_n: the result of dl.relu_grad is also read by dl.batchnorm_train_grad before dl.add_n
 // RESNET-NOT: also stored for later readers
 // siamese: |a - b| forward and backward, the shared encoder's gradient
 // sums with their Adam updates.

@@ -1,7 +1,8 @@
 // RUN: dlc-opt %s -dl-recompute | FileCheck %s
 // RUN: dlc-opt %s -dl-recompute 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARKS
 // RUN: dlc-opt %s -dl-recompute=all | FileCheck %s --check-prefix=ALL
-// RUN: dlc compile %spec_examples/fashion_cnn.dl --emit=ir-opt --max-batch 256 --memory-budget 60000000 | FileCheck %s --check-prefix=CNN
+// RUN: dlc compile %spec_examples/fashion_cnn.dl --emit=ir-opt --max-batch 256 --keep-activations --memory-budget 50000000 | FileCheck %s --check-prefix=CNN
+// RUN: dlc compile %spec_examples/fashion_cnn.dl --emit=ir-opt --max-batch 256 | FileCheck %s --check-prefix=CNN
 //
 // -dl-recompute: in the training functions, a forward op marked
 // `dl.recompute` is cloned right before the first backward op that reads
@@ -57,17 +58,29 @@
 // REMARKS-DAG: remark: recompute: not recomputed: the backward does not read it
 // REMARKS-DAG: remark: recompute: not recomputed: not in a training function
 
-// The spec's fashion_cnn at batch 256 under a 60 MB budget (81 MB without):
-// the first conv runs again from the image before the first batchnorm's
-// gradient in both training functions.
+// The spec's fashion_cnn at batch 256, by default (the first conv costs 9
+// multiply-adds per output: cheap) or with --keep-activations under a 50 MB
+// budget (60 MB without): the first conv runs again from the image before
+// the first batchnorm's gradient in both training functions.
 // CNN-LABEL: func.func @fashion_cnn_grad(
-// CNN: dl.maxpool2d_grad_indices
+// CNN: dl.batchnorm_relu_maxpool_train_grad
 // CNN: %[[C:.*]] = dl.conv2d %arg0
-// CNN-NEXT: dl.batchnorm_relu_train_grad %[[C]]
+// CNN-NEXT: dl.batchnorm_relu_maxpool_train_grad %[[C]]
 // CNN-LABEL: func.func @fashion_cnn_train_step(
-// CNN: dl.maxpool2d_grad_indices
+// CNN: dl.batchnorm_relu_maxpool_train_grad
 // CNN: %[[C:.*]] = dl.conv2d %arg0
-// CNN-NEXT: dl.batchnorm_relu_train_grad %[[C]]
+// CNN-NEXT: dl.batchnorm_relu_maxpool_train_grad %[[C]]
+
+// A batchnorm+relu is recomputed as dl.batchnorm_relu_apply from its kept
+// input and the statistics it returned (one pass, no statistics again).
+// CHECK-LABEL: func.func @apply(
+// CHECK: %[[Z:.*]] = dl.conv2d %arg0
+// CHECK-NEXT: %[[Y:.*]], %[[M:.*]], %[[V:.*]] = dl.batchnorm_relu_train %[[Z]], %[[G:[0-9]+]], %[[B:[0-9]+]] {epsilon
+// CHECK-NEXT: %[[O:.*]] = dl.conv2d %[[Y]]
+// CHECK-NEXT: %[[A:.*]] = dl.batchnorm_relu_apply %[[Z]], %[[G]], %[[B]], %[[M]], %[[V]] {epsilon = 1.000000e-03 : f64}
+// CHECK-NEXT: %[[DA:.*]], %{{.*}} = dl.conv2d_grad %[[A]],
+// CHECK-NEXT: dl.batchnorm_relu_train_grad %[[Z]], %[[G]], %[[B]], %[[M]], %[[V]], %[[DA]]
+// REMARKS-DAG: remark: recompute: recomputed before dl.conv2d_grad from its input and saved statistics (one pass); its output dies after the forward
 
 dl.parameter @k : tensor<3x3x1x4xf32> {fan_in = 9 : i64, fan_out = 36 : i64, init = "glorot_uniform", trainable = true}
 dl.parameter @k2 : tensor<1x1x4x2xf32> {fan_in = 4 : i64, fan_out = 2 : i64, init = "glorot_uniform", trainable = true}
@@ -118,4 +131,18 @@ func.func @predict(%x: tensor<?x6x6x1xf32>) -> tensor<?x6x6x4xf32> attributes {d
   %k = dl.param @k : tensor<3x3x1x4xf32>
   %z = dl.conv2d %x, %k {dilation = array<i64: 1, 1>, dl.recompute, filters = 4 : i64, kernel_size = array<i64: 3, 3>, pad = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x6x6x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x6x6x4xf32>
   return %z : tensor<?x6x6x4xf32>
+}
+
+func.func @apply(%x: tensor<?x6x6x1xf32>, %do: tensor<?x6x6x2xf32>) -> (tensor<?x6x6x2xf32>, tensor<3x3x1x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<1x1x4x2xf32>) attributes {dl.gradients} {
+  %k = dl.param @k : tensor<3x3x1x4xf32>
+  %k2 = dl.param @k2 : tensor<1x1x4x2xf32>
+  %g = dl.param @g : tensor<4xf32>
+  %b = dl.param @b : tensor<4xf32>
+  %z = dl.conv2d %x, %k {dilation = array<i64: 1, 1>, filters = 4 : i64, kernel_size = array<i64: 3, 3>, pad = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x6x6x1xf32>, tensor<3x3x1x4xf32>) -> tensor<?x6x6x4xf32>
+  %y, %m, %v = dl.batchnorm_relu_train %z, %g, %b {dl.recompute, epsilon = 1.000000e-03 : f64} : (tensor<?x6x6x4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<?x6x6x4xf32>, tensor<4xf32>, tensor<4xf32>)
+  %o = dl.conv2d %y, %k2 {dilation = array<i64: 1, 1>, filters = 2 : i64, kernel_size = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x6x6x4xf32>, tensor<1x1x4x2xf32>) -> tensor<?x6x6x2xf32>
+  %dy, %dk2 = dl.conv2d_grad %y, %k2, %o, %do {dilation = array<i64: 1, 1>, filters = 2 : i64, kernel_size = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x6x6x4xf32>, tensor<1x1x4x2xf32>, tensor<?x6x6x2xf32>, tensor<?x6x6x2xf32>) -> (tensor<?x6x6x4xf32>, tensor<1x1x4x2xf32>)
+  %dz, %dg, %db = dl.batchnorm_relu_train_grad %z, %g, %b, %m, %v, %dy {epsilon = 1.000000e-03 : f64} : (tensor<?x6x6x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<?x6x6x4xf32>) -> (tensor<?x6x6x4xf32>, tensor<4xf32>, tensor<4xf32>)
+  %dx, %dk = dl.conv2d_grad %x, %k, %z, %dz {dilation = array<i64: 1, 1>, filters = 4 : i64, kernel_size = array<i64: 3, 3>, pad = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x6x6x1xf32>, tensor<3x3x1x4xf32>, tensor<?x6x6x4xf32>, tensor<?x6x6x4xf32>) -> (tensor<?x6x6x1xf32>, tensor<3x3x1x4xf32>)
+  return %o, %dk, %dg, %db, %dk2 : tensor<?x6x6x2xf32>, tensor<3x3x1x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<1x1x4x2xf32>
 }

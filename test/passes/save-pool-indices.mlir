@@ -1,8 +1,8 @@
 // RUN: dlc-opt %s -dl-save-pool-indices | FileCheck %s
 // RUN: dlc-opt %s -dl-save-pool-indices 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARKS
-// RUN: dlc compile %spec_examples/fashion_cnn.dl --emit=ir-opt | FileCheck %s --check-prefix=CNN
-// RUN: dlc compile %spec_examples/fashion_cnn.dl --emit=ir-opt --no-fusion | FileCheck %s --check-prefix=UNFUSED
-// RUN: dlc compile %spec_examples/fashion_cnn.dl --emit=plan | FileCheck %s --check-prefix=PLAN
+// RUN: dlc compile %spec_examples/multitask.dl --emit=ir-opt | FileCheck %s --check-prefix=CNN
+// RUN: dlc compile %spec_examples/multitask.dl --emit=ir-opt --no-fusion | FileCheck %s --check-prefix=UNFUSED
+// RUN: dlc compile %spec_examples/multitask.dl --emit=plan | FileCheck %s --check-prefix=PLAN
 //
 // -dl-save-pool-indices: in the training functions, a dl.maxpool2d whose
 // gradients are dl.maxpool2d_grad of the same input and attributes saves
@@ -48,23 +48,25 @@ func.func @predict(%x: tensor<?x4x4x2xf32>) -> tensor<?x2x2x2xf32> attributes {d
 // REMARKS: remark: not fused: no gradient flows through it: nothing to save
 // REMARKS-NOT: remark
 
-// In the spec's fashion_cnn both pools of the training functions save indices; the
-// backward reads them; eval and predict keep dl.maxpool2d.
-// CNN-LABEL: func.func @fashion_cnn_eval
+// In the spec's multitask (pools after a plain relu; fashion_cnn's fuse into
+// dl.batchnorm_relu_maxpool_train) both pools of the training functions
+// save indices, the backward reads them; eval and predict keep
+// dl.maxpool2d.
+// CNN-LABEL: func.func @multitask_eval
 // CNN: dl.maxpool2d %
-// CNN-LABEL: func.func @fashion_cnn_grad
+// CNN-LABEL: func.func @multitask_grad
 // CNN: dl.maxpool2d_indices
 // CNN: dl.maxpool2d_indices
 // CNN-NOT: dl.maxpool2d_grad %
 // CNN: dl.maxpool2d_grad_indices
 // CNN: dl.maxpool2d_grad_indices
-// CNN-LABEL: func.func @fashion_cnn_train_step
+// CNN-LABEL: func.func @multitask_train_step
 // CNN: dl.maxpool2d_indices
 // UNFUSED-NOT: dl.maxpool2d_indices
 
 // The plan: the indices are i32 of the pooled shape; the backward reads
 // them.
-// PLAN: function fashion_cnn_train_step
+// PLAN: function multitask_train_step
 // PLAN: i32[{{[0-9]+}}, 14, 14, 32]
 // PLAN: maxpool2d_indices
 // PLAN: maxpool2d_grad_indices

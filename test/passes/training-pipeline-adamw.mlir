@@ -57,24 +57,26 @@
 // CHECK-NEXT: dl.dropout
 // CHECK: %[[Z:.*]] = dl.batchnorm %{{.*}} {epsilon = 1.000000e-03 : f64, momentum = 9.000000e-01 : f64}
 // CHECK-NEXT: %[[L:.*]] = dl.sparse_categorical_crossentropy %[[Z]]
+// -dl-schedule-updates: each update (and its clip_norm) right after the
+// last op it must follow, in order.
 // CHECK: %{{.*}}, %[[DG:.*]], %[[DBE:.*]], %{{.*}}, %{{.*}} = dl.batchnorm_train_grad
-// CHECK-NEXT: %{{.*}}, %[[DK:.*]], %[[DB:.*]] = dl.dense_grad
 // CHECK-NEXT: dl.moving_average_update %[[MM]], %[[MEAN]] {momentum = 0.98999999999999999 : f64}
 // CHECK-NEXT: dl.moving_average_update %[[MV]], %[[VAR]] {momentum = 0.98999999999999999 : f64}
-// CHECK-NEXT: %[[CK:.*]] = dl.clip_norm %[[DK]] {clip_norm = 1.000000e+00 : f64} : tensor<4x3xf32>
-// CHECK-NEXT: %[[CB:.*]] = dl.clip_norm %[[DB]]
 // CHECK-NEXT: %[[CG:.*]] = dl.clip_norm %[[DG]]
 // CHECK-NEXT: %[[CBE:.*]] = dl.clip_norm %[[DBE]]
+// CHECK-COUNT-3: dl.param
+// CHECK-NEXT: dl.adamw_update %[[G]], %[[CG]],
+// CHECK-COUNT-3: dl.param
+// CHECK-NEXT: dl.adamw_update %[[BE]], %[[CBE]],
+// CHECK-NEXT: %{{.*}}, %[[DK:.*]], %[[DB:.*]] = dl.dense_grad
+// CHECK-NEXT: %[[CK:.*]] = dl.clip_norm %[[DK]] {clip_norm = 1.000000e+00 : f64} : tensor<4x3xf32>
+// CHECK-NEXT: %[[CB:.*]] = dl.clip_norm %[[DB]]
 // CHECK-NEXT: %[[KM:.*]] = dl.param @dense.kernel.adam_m
 // CHECK-NEXT: %[[KV:.*]] = dl.param @dense.kernel.adam_v
 // CHECK-NEXT: %[[KVH:.*]] = dl.param @dense.kernel.adam_vhat
 // CHECK-NEXT: dl.adamw_update %[[K]], %[[CK]], %[[KM]], %[[KV]] vhat(%[[KVH]]) {amsgrad = true, beta_1 = 9.000000e-01 : f64, beta_2 = 0.99899999999999999 : f64, epsilon = 9.9999999999999995E-8 : f64, weight_decay = 1.000000e-02 : f64} : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>
 // CHECK-COUNT-3: dl.param
 // CHECK-NEXT: dl.adamw_update %[[B]], %[[CB]],
-// CHECK-COUNT-3: dl.param
-// CHECK-NEXT: dl.adamw_update %[[G]], %[[CG]],
-// CHECK-COUNT-3: dl.param
-// CHECK-NEXT: dl.adamw_update %[[BE]], %[[CBE]],
 // CHECK-NEXT: return %[[L]], %[[Z]] : tensor<f32>, tensor<?x3xf32>
 // CHECK-NEXT: }
 // CHECK-NOT: func.func

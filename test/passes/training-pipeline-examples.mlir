@@ -47,17 +47,32 @@
 // ALL-NOT: func.func
 
 // fashion_cnn: adam, two batchnorms (four moving averages), one dropout
-// kept in the training functions only.
+// kept in the training functions only. -dl-schedule-updates runs each
+// batchnorm's moving averages right after it, in the forward, and each
+// adam update right after its gradient.
 // CNN-COUNT-2: dl.parameter @batchnorm{{(_1)?}}.gamma.adam_m
 // CNN-LABEL: func.func @fashion_cnn_grad(
 // CNN: dl.dropout {{.*}}seed_offset
 // CNN-LABEL: func.func @fashion_cnn_train_step(
+// CNN: dl.batchnorm_relu_maxpool_train
+// CNN-NEXT: dl.moving_average_update
+// CNN-NEXT: dl.moving_average_update
+// CNN: dl.batchnorm_relu_maxpool_train
+// CNN-NEXT: dl.moving_average_update
+// CNN-NEXT: dl.moving_average_update
 // CNN: dl.dropout {{.*}}seed_offset
-// CNN-COUNT-4: dl.moving_average_update
 // CNN-NOT: dl.clip_norm
-// CNN: dl.adam_update
+// CNN: %{{.*}}, %[[DK:.*]], %[[DB:.*]] = dl.dense_grad
+// CNN-COUNT-2: dl.param
+// CNN-NEXT: dl.adam_update %{{.*}}, %[[DK]],
 // CNN-NOT: dl.moving_average_update
-// CNN: return
+// CNN: dl.batchnorm_relu_maxpool_train_grad
+// CNN: dl.conv2d_grad
+// CNN: dl.batchnorm_relu_maxpool_train_grad
+// CNN: dl.conv2d_grad
+// CNN-COUNT-2: dl.param
+// CNN-NEXT: dl.adam_update
+// CNN-NEXT: return
 
 // mobilenet_tiny: rmsprop without momentum: one slot <param>.rms each.
 // MOBILE-NOT: rms_momentum

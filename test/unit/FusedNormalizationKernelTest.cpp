@@ -1,6 +1,7 @@
 //===- FusedNormalizationKernelTest.cpp - fused batchnorm + relu kernels --===//
 //
-// dlk::batchnorm_relu_train and its gradient (kernels/FusedNormalization.h)
+// dlk::batchnorm_relu_train, its gradient and dlk::batchnorm_relu_apply
+// (kernels/FusedNormalization.h)
 // against the float64 composition of the reference ops batchnorm (training)
 // then relu, on random shapes for several seeds, with a batch n smaller than
 // the buffers' maxBatch (rows past n must stay untouched): T = double to
@@ -320,6 +321,19 @@ TYPED_TEST(FusedNormalizationKernel, SameBitsAsTheUnfusedKernels) {
     EXPECT_EQ(fdx, dx) << what << " dx";
     EXPECT_EQ(fdg, dg) << what << " dgamma";
     EXPECT_EQ(fdb, db) << what << " dbeta";
+
+    // batchnorm_relu_apply from the returned statistics: the forward's
+    // output bit for bit, also over x.
+    std::vector<T> applied = h.result(size);
+    dlk::batchnorm_relu_apply<T>(h.n, dims, xb.data(), g.data(), b.data(),
+                                 fmean.data(), fvar.data(), applied.data(),
+                                 ws.data());
+    EXPECT_EQ(applied, fa) << what << " apply";
+    std::vector<T> over = h.buffer(x);
+    dlk::batchnorm_relu_apply<T>(h.n, dims, over.data(), g.data(), b.data(),
+                                 fmean.data(), fvar.data(), over.data(),
+                                 ws.data());
+    EXPECT_EQ(over, fa) << what << " apply in place";
   }
 }
 
@@ -465,6 +479,14 @@ TEST(FusedNormalizationEmitter, Text) {
                 b.pointer(var, false) + ", " + b.pointer(da, false) + ", " +
                 b.pointer(dx, true) + ", nullptr, " + b.pointer(db, true) +
                 ", ws);");
+  CpuKernelCode apply = b.emit("batchnorm_relu_apply", {x, g, be, mean, var},
+                               {y}, {{"epsilon", 0.001}});
+  EXPECT_EQ(apply.statement,
+            "dlk::batchnorm_relu_apply<T>(n, k3_dims, " + b.pointer(x, false) +
+                ", " + b.pointer(g, false) + ", " + b.pointer(be, false) +
+                ", " + b.pointer(mean, false) + ", " + b.pointer(var, false) +
+                ", " + b.pointer(y, true) + ", ws);");
+  EXPECT_EQ(b.registry.at("batchnorm_relu_apply").inPlaceOperand, 0);
   // No result read: no call.
   CpuKernelCode none =
       b.emit("batchnorm_relu_train_grad", {x, g, be, mean, var, da},
@@ -492,6 +514,11 @@ TEST(FusedNormalizationEmitter, MalformedCallsStopTheHostCompiler) {
                                  {{"epsilon", 0.001}})));
   EXPECT_TRUE(isMalformed(b.emit("batchnorm_relu_train", {g, g, be},
                                  {y, mean, var}, {{"epsilon", 0.001}})));
+  EXPECT_TRUE(isMalformed(b.emit("batchnorm_relu_apply", {x, g, be, mean}, {y},
+                                 {{"epsilon", 0.001}})));
+  EXPECT_TRUE(
+      isMalformed(b.emit("batchnorm_relu_apply", {x, g, be, mean, wrong}, {y},
+                         {{"epsilon", 0.001}})));
 }
 
 } // namespace

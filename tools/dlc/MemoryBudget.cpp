@@ -59,16 +59,19 @@ std::vector<Choice> rankCandidates(mlir::ModuleOp module) {
   return choices;
 }
 
-/// Marks the first `count` choices in `module` (a copy of the module they
-/// were ranked on: the same functions and candidates) and recomputes them.
+/// Marks `chosen` (indices into `choices`) in `module` (a copy of the module
+/// they were ranked on: the same functions and candidates) and recomputes
+/// them.
 bool recompute(mlir::ModuleOp module, const std::vector<Choice> &choices,
-               size_t count) {
+               const std::vector<size_t> &chosen) {
   std::vector<mlir::func::FuncOp> functions = trainingFunctions(module);
   std::vector<std::vector<RecomputeCandidate>> candidates;
   for (mlir::func::FuncOp function : functions)
     candidates.push_back(findRecomputeCandidates(function));
   mlir::UnitAttr unit = mlir::UnitAttr::get(module.getContext());
-  for (size_t c = 0; c < count && c < choices.size(); ++c) {
+  for (size_t c : chosen) {
+    if (c >= choices.size())
+      continue;
     const Choice &choice = choices[c];
     if (choice.function < candidates.size() &&
         choice.index < candidates[choice.function].size())
@@ -95,7 +98,72 @@ bool lowerAndPlan(mlir::ModuleOp module, int64_t maxBatch, int elementBytes,
   return true;
 }
 
+/// The first `count` choices.
+std::vector<size_t> firstChoices(size_t count) {
+  std::vector<size_t> chosen(count);
+  for (size_t c = 0; c < count; ++c)
+    chosen[c] = c;
+  return chosen;
+}
+
+/// The sum of the functions' planned peaks.
+int64_t totalPeak(const codegen::MemoryPlan &plan) {
+  int64_t total = 0;
+  for (const codegen::FunctionPlan &function : plan.functions)
+    total += function.peakBytes;
+  return total;
+}
+
 } // namespace
+
+bool recomputeCheapActivations(mlir::OwningOpRef<mlir::ModuleOp> &module,
+                               int64_t maxBatch, int elementBytes,
+                               codegen::KernelProgram &kernels,
+                               codegen::MemoryPlan &plan, int &recomputed,
+                               std::string &error) {
+  recomputed = 0;
+  std::vector<Choice> choices = rankCandidates(*module);
+  std::vector<size_t> chosen;
+  int64_t best = totalPeak(plan);
+  {
+    mlir::ScopedDiagnosticHandler quiet(
+        module->getContext(), [](mlir::Diagnostic &diagnostic) {
+          return mlir::success(diagnostic.getSeverity() ==
+                               mlir::DiagnosticSeverity::Remark);
+        });
+    for (size_t c = 0; c < choices.size(); ++c) {
+      if (choices[c].ratio * kCheapRecomputeOpsPerByte < 1.0)
+        break; // ranked: the rest cost more still
+      std::vector<size_t> trialChoices = chosen;
+      trialChoices.push_back(c);
+      mlir::OwningOpRef<mlir::ModuleOp> trial = module->clone();
+      codegen::KernelProgram trialKernels;
+      codegen::MemoryPlan trialPlan;
+      if (!recompute(*trial, choices, trialChoices) ||
+          !lowerAndPlan(*trial, maxBatch, elementBytes, trialKernels, trialPlan,
+                        error)) {
+        if (error.empty())
+          error = "the recompute pass failed";
+        return false;
+      }
+      int64_t peak = totalPeak(trialPlan);
+      if (peak < best) {
+        best = peak;
+        chosen = std::move(trialChoices);
+      }
+    }
+  }
+  if (chosen.empty())
+    return true;
+  if (!recompute(*module, choices, chosen) ||
+      !lowerAndPlan(*module, maxBatch, elementBytes, kernels, plan, error)) {
+    if (error.empty())
+      error = "the recompute pass failed";
+    return false;
+  }
+  recomputed = int(chosen.size());
+  return true;
+}
 
 bool fitMemoryBudget(mlir::OwningOpRef<mlir::ModuleOp> &module,
                      int64_t maxBatch, int elementBytes, int64_t budget,
@@ -126,7 +194,7 @@ bool fitMemoryBudget(mlir::OwningOpRef<mlir::ModuleOp> &module,
       mlir::OwningOpRef<mlir::ModuleOp> trial = module->clone();
       codegen::KernelProgram trialKernels;
       codegen::MemoryPlan trialPlan;
-      if (!recompute(*trial, choices, count) ||
+      if (!recompute(*trial, choices, firstChoices(count)) ||
           !lowerAndPlan(*trial, maxBatch, elementBytes, trialKernels, trialPlan,
                         error)) {
         if (error.empty())
@@ -143,7 +211,7 @@ bool fitMemoryBudget(mlir::OwningOpRef<mlir::ModuleOp> &module,
   }
   if (chosen == 0)
     return true;
-  if (!recompute(*module, choices, chosen) ||
+  if (!recompute(*module, choices, firstChoices(chosen)) ||
       !lowerAndPlan(*module, maxBatch, elementBytes, kernels, plan, error)) {
     if (error.empty())
       error = "the recompute pass failed";

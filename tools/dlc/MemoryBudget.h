@@ -49,6 +49,28 @@ bool fitMemoryBudget(mlir::OwningOpRef<mlir::ModuleOp> &module,
                      codegen::KernelProgram &kernels, codegen::MemoryPlan &plan,
                      BudgetOutcome &outcome, std::string &error);
 
+/// How cheap a recomputation `dlc compile` makes by default: at most this
+/// many operations (recomputeCost) per byte of forward result it frees.
+/// Normalize+relu again (2 per element of 4 bytes) or a convolution of a
+/// one-channel image (9 multiply-adds) is cheap; a convolution of 32
+/// channels (288) is not.
+constexpr double kCheapRecomputeOpsPerByte = 4.0;
+
+/// `dlc compile` by default (not with --keep-activations): among the
+/// recomputation candidates of `module` (after the training pipeline;
+/// `kernels` and `plan` are its lowering and plan), the cheap ones (see
+/// kCheapRecomputeOpsPerByte), best first, are each tried and kept when
+/// they lower the planned peaks (their sum over the functions); the others
+/// stay kept in memory. `module`, `kernels` and `plan` become the
+/// recomputing program's; `recomputed` says how many ops were chosen. False
+/// (with `error`) only when a recomputed module fails to lower or plan,
+/// which is a bug.
+bool recomputeCheapActivations(mlir::OwningOpRef<mlir::ModuleOp> &module,
+                               int64_t maxBatch, int elementBytes,
+                               codegen::KernelProgram &kernels,
+                               codegen::MemoryPlan &plan, int &recomputed,
+                               std::string &error);
+
 /// The line `--emit=plan` adds under a budget, e.g. "memory budget:
 /// 40000000 bytes: 3 of 12 candidate ops recomputed in the backward; arena
 /// 67679680 -> 39911424 bytes".

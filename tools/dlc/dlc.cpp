@@ -69,7 +69,8 @@ const std::vector<Command> &commands() {
       {"compile",
        "dlc compile FILE [-o OUT] [--emit=KIND] [--model NAME] "
        "[--dtype f32|f64] [--max-batch N] [--target-cpu CPU] [--locations] "
-       "[--no-fusion] [--remarks] [--memory-budget BYTES]",
+       "[--no-fusion] [--keep-activations] [--remarks] "
+       "[--memory-budget BYTES]",
        "compile a .dl model into a program that trains, evaluates and "
        "predicts",
        "  -o OUT           where to write (default: the program is named\n"
@@ -96,6 +97,13 @@ const std::vector<Command> &commands() {
        "  --locations      print each op's .dl location in the IR\n"
        "  --no-fusion      skip the fusion passes (to compare; the program\n"
        "                   computes the same thing, slower)\n"
+       "  --keep-activations\n"
+       "                   keep every forward result the backward reads; by\n"
+       "                   default the cheap ones (at most 4 operations per\n"
+       "                   byte freed: normalize+relu, a convolution of few\n"
+       "                   channels) are recomputed in the backward where\n"
+       "                   that lowers the planned peak (the same results,\n"
+       "                   bit for bit)\n"
        "  --remarks        print, for each fusion candidate, what was fused\n"
        "                   or why not, with its .dl location\n"
        "  --memory-budget BYTES\n"
@@ -105,22 +113,23 @@ const std::vector<Command> &commands() {
        "                   same results, bit for bit); an error says the\n"
        "                   least possible when even that does not fit\n",
        {"--emit=", "-o=", "--model=", "--dtype=", "--max-batch=",
-        "--target-cpu=", "--locations", "--no-fusion", "--remarks",
-        "--memory-budget=", "--help"}},
+        "--target-cpu=", "--locations", "--no-fusion", "--keep-activations",
+        "--remarks", "--memory-budget=", "--help"}},
       {"train",
        "dlc train FILE [--model NAME] [--max-batch N] [--no-fusion] "
-       "[--memory-budget BYTES] [PROGRAM FLAGS...]",
+       "[--keep-activations] [--memory-budget BYTES] [PROGRAM FLAGS...]",
        "compile (cached by content) and train in one step",
        "  --model NAME     as for compile\n"
        "  --max-batch N    as for compile (default: the batch size)\n"
        "  --no-fusion      as for compile\n"
+       "  --keep-activations  as for compile\n"
        "  --memory-budget BYTES  as for compile\n"
        "  any other flag goes to the program's `train` command:\n"
        "  --epochs N --batch-size N --lr X --data DIR --seed N\n"
        "  --checkpoint-dir DIR --resume --threads N (see `PROGRAM train\n"
        "  --help`). Programs are cached in $DLC_CACHE_DIR, else\n"
        "  $XDG_CACHE_HOME/dlc, else ~/.cache/dlc.\n",
-       {"--model=", "--max-batch=", "--no-fusion",
+       {"--model=", "--max-batch=", "--no-fusion", "--keep-activations",
         "--memory-budget=", "--help"},
        true},
       {"gradcheck",
@@ -345,9 +354,10 @@ struct CompileRequest {
   int64_t maxBatch = 0; ///< 0: the train section's batch size, else 32
   dlc::codegen::HostCompileOptions host;
   bool locations = false;
-  bool fusion = true;       ///< --no-fusion turns it off
-  bool remarks = false;     ///< --remarks
-  int64_t memoryBudget = 0; ///< --memory-budget BYTES (0: none)
+  bool fusion = true;         ///< --no-fusion turns it off
+  bool recomputeCheap = true; ///< --keep-activations turns it off
+  bool remarks = false;       ///< --remarks
+  int64_t memoryBudget = 0;   ///< --memory-budget BYTES (0: none)
 };
 
 /// Reads --dtype, --max-batch, --target-cpu, --emit and --locations.
@@ -410,6 +420,7 @@ bool parseCompileRequest(const Options &options, CompileRequest &request) {
   }
   request.locations = options.has("--locations");
   request.fusion = !options.has("--no-fusion");
+  request.recomputeCheap = !options.has("--keep-activations");
   request.remarks = options.has("--remarks");
   return true;
 }
@@ -505,11 +516,6 @@ int compileModel(const Options &options, const CompileRequest &request,
     return internalError("the training pipeline failed on '" + graph->name +
                              "':",
                          errorStream.str());
-  if (request.emit == "ir-opt" && request.memoryBudget == 0) {
-    print();
-    return 0;
-  }
-
   int64_t maxBatch = request.maxBatch;
   if (maxBatch == 0) {
     maxBatch = 32;
@@ -531,6 +537,14 @@ int compileModel(const Options &options, const CompileRequest &request,
     return usageError("cannot plan the memory of '" + graph->name +
                           "': " + plan.error,
                       "try a smaller --max-batch");
+  if (request.recomputeCheap) {
+    int recomputed = 0;
+    if (!dlc::recomputeCheapActivations(module, maxBatch, request.elementBytes,
+                                        kernels, plan, recomputed, error))
+      return internalError("recomputing cheap activations of '" + graph->name +
+                               "':",
+                           error + "\n");
+  }
   std::string budgetNote;
   if (request.memoryBudget > 0) {
     dlc::BudgetOutcome outcome;

@@ -11,6 +11,10 @@
 //                              double), then one pass writing
 //                              relu(gamma * xhat + beta); the batchnorm
 //                              output is never stored.
+//   batchnorm_relu_apply       batchnorm_relu_train's output from its saved
+//                              statistics: one pass, with the constants of
+//                              the backward's mask (bit for bit the
+//                              forward's output).
 //   batchnorm_relu_train_grad  one pass reducing dgamma and dbeta over the
 //                              masked gradient, one pass writing dx. The relu
 //                              mask is recomputed from x and the statistics
@@ -42,6 +46,29 @@ void batchnorm_relu_train(int64_t n, const NormalizationDims &d, const T *x,
   ew::batchStatistics(rows, channels, x, d.epsilon, s, mean, var);
   if (!y)
     return;
+  const T *m = s.mean, *invStd = s.invStd;
+  DLK_EW_PARALLEL_FOR(rows * channels)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *xr = x + r * channels;
+    T *yr = y + r * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const T v =
+          ew::normalizedValue(xr[c], m[c], invStd[c], gamma[c], beta[c]);
+      yr[c] = v > T(0) ? v : T(0);
+    }
+  }
+}
+
+/// batchnorm_relu_train's output y from x and the statistics it returned
+/// (mean, var): ew::batchConstants then the forward's expression, so y is
+/// the forward's bit for bit. y may share x's buffer.
+template <typename T>
+void batchnorm_relu_apply(int64_t n, const NormalizationDims &d, const T *x,
+                          const T *gamma, const T *beta, const T *mean,
+                          const T *var, T *y, unsigned char *workspace) {
+  const int64_t rows = n * d.rows, channels = d.channels;
+  ew::NormalizationScratch<T> s(workspace, channels);
+  ew::batchConstants(channels, mean, var, d.epsilon, s);
   const T *m = s.mean, *invStd = s.invStd;
   DLK_EW_PARALLEL_FOR(rows * channels)
   for (int64_t r = 0; r < rows; ++r) {

@@ -11,6 +11,8 @@
 #include "codegen/cpu/kernels/Convolution.h"
 #include "codegen/cpu/kernels/Elementwise.h"
 #include "codegen/cpu/kernels/FusedElementwise.h"
+#include "codegen/cpu/kernels/FusedNormAdd.h"
+#include "codegen/cpu/kernels/FusedNormPool.h"
 #include "codegen/cpu/kernels/FusedNormalization.h"
 #include "codegen/cpu/kernels/Recurrent.h"
 #include "codegen/cpu/kernels/StepContext.h"

@@ -367,6 +367,31 @@ void global_avgpool2d_grad(int64_t n, const GlobalPool2dDims &d, const T *x,
     conv_detail::avgPoolBackward(n, conv_detail::poolOf(d), dy, dx);
 }
 
+namespace conv_detail {
+
+/// maxPoolForward's window maximum over computed values: per channel ci,
+/// the maximum of value(offset, ci) over the window rows [ih0, ih1) x
+/// columns [iw0, iw1), offset = (ih * w + iw) * c the cell's offset in its
+/// example, compared in maxPoolForward's order, so that on value(offset,
+/// ci) = xe[offset + ci] both agree. The window must not be empty.
+template <typename T, typename Value>
+void windowMaxOf(int64_t w, int64_t c, int64_t ih0, int64_t ih1, int64_t iw0,
+                 int64_t iw1, Value value, T *__restrict best) {
+  const int64_t first = (ih0 * w + iw0) * c;
+  for (int64_t ci = 0; ci < c; ++ci)
+    best[ci] = value(first, ci);
+  for (int64_t ih = ih0; ih < ih1; ++ih)
+    for (int64_t iw = ih == ih0 ? iw0 + 1 : iw0; iw < iw1; ++iw) {
+      const int64_t offset = (ih * w + iw) * c;
+      for (int64_t ci = 0; ci < c; ++ci) {
+        const T v = value(offset, ci);
+        best[ci] = v > best[ci] ? v : best[ci];
+      }
+    }
+}
+
+} // namespace conv_detail
+
 } // namespace dlk
 
 #endif // DLC_CODEGEN_CPU_KERNELS_POOLING_H
