@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ir/DLOps.h"
+#include "ir/TypeRuleVerification.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -32,14 +33,6 @@ struct NormAddLayout {
   const char *results;
   const char *const *epsilons;
 };
-
-/// "tensor<?x4xf32>"
-std::string typeText(Type type) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << type;
-  return text;
-}
 
 /// Checks the epsilon attributes `names` (null-terminated).
 std::string checkEpsilons(DictionaryAttr attributes, const char *const *names) {
@@ -118,30 +111,24 @@ const char *const kGrad2Names[] = {"x",        "gamma",     "beta",   "mean",
 const NormAddLayout kGrad2 = {"xccccxccccx", kGrad2Names, true, "xccxcc",
                               kTwoEpsilons};
 
-/// Infers with `layout`, reporting its error at `location` as the op's.
+/// Infers with `layout` (ir/TypeRuleVerification.h).
 LogicalResult inferWith(const NormAddLayout &layout, StringRef opName,
                         std::optional<Location> location, ValueRange operands,
                         DictionaryAttr attributes,
                         SmallVectorImpl<Type> &inferred) {
-  std::string error = inferLayout(layout, operands, attributes, inferred);
-  if (error.empty())
-    return success();
-  if (location)
-    mlir::emitError(*location) << "'" << opName << "' op " << error;
-  return failure();
+  return inferTypesWithRule(
+      [&](SmallVectorImpl<Type> &types) {
+        return inferLayout(layout, operands, attributes, types);
+      },
+      opName, location, inferred);
 }
 
-/// Verifies with `layout`: operands and attributes valid, results as
-/// inferred.
+/// Verifies with `layout` (ir/TypeRuleVerification.h).
 LogicalResult verifyWith(Operation *op, const NormAddLayout &layout) {
-  SmallVector<Type> types;
-  std::string error =
-      inferLayout(layout, op->getOperands(), op->getAttrDictionary(), types);
-  if (!error.empty())
-    return op->emitOpError(error);
-  if (TypeRange(op->getResultTypes()) != TypeRange(types))
-    return op->emitOpError("result types do not match the operands");
-  return success();
+  return verifyTypesWithRule(op, [&](SmallVectorImpl<Type> &types) {
+    return inferLayout(layout, op->getOperands(), op->getAttrDictionary(),
+                       types);
+  });
 }
 
 } // namespace

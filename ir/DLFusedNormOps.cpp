@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ir/DLOps.h"
+#include "ir/TypeRuleVerification.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -20,14 +21,6 @@ using namespace mlir;
 
 namespace dlc {
 namespace dl {
-
-/// "tensor<?x4xf32>"
-static std::string typeText(Type type) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << type;
-  return text;
-}
 
 /// Checks x (batched, channels last, float) and the per-channel operands
 /// `channelOperands`; returns x's per-channel type through `channelType`.
@@ -123,30 +116,26 @@ static std::string gradientTypes(ValueRange operands, DictionaryAttr attributes,
   return "";
 }
 
-/// Infers with `rule`, reporting its error at `location` as the op's.
-static LogicalResult inferWith(
-    std::string (*rule)(ValueRange, DictionaryAttr, SmallVectorImpl<Type> &),
-    StringRef opName, std::optional<Location> location, ValueRange operands,
-    DictionaryAttr attributes, SmallVectorImpl<Type> &inferred) {
-  std::string error = rule(operands, attributes, inferred);
-  if (error.empty())
-    return success();
-  if (location)
-    mlir::emitError(*location) << "'" << opName << "' op " << error;
-  return failure();
+using OperandRule = std::string (*)(ValueRange, DictionaryAttr,
+                                    SmallVectorImpl<Type> &);
+
+/// Infers with `rule` (ir/TypeRuleVerification.h).
+static LogicalResult inferWith(OperandRule rule, StringRef opName,
+                               std::optional<Location> location,
+                               ValueRange operands, DictionaryAttr attributes,
+                               SmallVectorImpl<Type> &inferred) {
+  return inferTypesWithRule(
+      [&](SmallVectorImpl<Type> &types) {
+        return rule(operands, attributes, types);
+      },
+      opName, location, inferred);
 }
 
-/// Verifies with `rule`: operands and attributes valid, results as inferred.
-static LogicalResult verifyWith(Operation *op,
-                                std::string (*rule)(ValueRange, DictionaryAttr,
-                                                    SmallVectorImpl<Type> &)) {
-  SmallVector<Type> types;
-  std::string error = rule(op->getOperands(), op->getAttrDictionary(), types);
-  if (!error.empty())
-    return op->emitOpError(error);
-  if (TypeRange(op->getResultTypes()) != TypeRange(types))
-    return op->emitOpError("result types do not match the operands");
-  return success();
+/// Verifies with `rule` (ir/TypeRuleVerification.h).
+static LogicalResult verifyWith(Operation *op, OperandRule rule) {
+  return verifyTypesWithRule(op, [&](SmallVectorImpl<Type> &types) {
+    return rule(op->getOperands(), op->getAttrDictionary(), types);
+  });
 }
 
 LogicalResult BatchNormReluTrainOp::inferReturnTypes(

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ir/DLOps.h"
+#include "ir/TypeRuleVerification.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -25,14 +26,6 @@ namespace dlc {
 namespace dl {
 
 namespace {
-
-/// "tensor<?x4xf32>"
-std::string typeText(Type type) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << type;
-  return text;
-}
 
 /// What the verifier and type inference derive from the operands and
 /// attributes; `error` is empty when they are valid.
@@ -158,32 +151,27 @@ NormPoolTypes gradientTypes(std::optional<Location> location,
   return t;
 }
 
-using TypeRule = NormPoolTypes (*)(std::optional<Location>, ValueRange,
-                                   DictionaryAttr, SmallVectorImpl<Type> &);
+using NormPoolRule = NormPoolTypes (*)(std::optional<Location>, ValueRange,
+                                       DictionaryAttr, SmallVectorImpl<Type> &);
 
-/// Infers with `rule`, reporting its error at `location` as the op's.
-LogicalResult inferWith(TypeRule rule, StringRef opName,
+/// Infers with `rule` (ir/TypeRuleVerification.h).
+LogicalResult inferWith(NormPoolRule rule, StringRef opName,
                         std::optional<Location> location, ValueRange operands,
                         DictionaryAttr attributes,
                         SmallVectorImpl<Type> &inferred) {
-  NormPoolTypes t = rule(location, operands, attributes, inferred);
-  if (t.error.empty())
-    return success();
-  if (location)
-    mlir::emitError(*location) << "'" << opName << "' op " << t.error;
-  return failure();
+  return inferTypesWithRule(
+      [&](SmallVectorImpl<Type> &types) {
+        return rule(location, operands, attributes, types).error;
+      },
+      opName, location, inferred);
 }
 
-/// Verifies with `rule`: operands and attributes valid, results as inferred.
-LogicalResult verifyWith(Operation *op, TypeRule rule) {
-  SmallVector<Type> types;
-  NormPoolTypes t =
-      rule(op->getLoc(), op->getOperands(), op->getAttrDictionary(), types);
-  if (!t.error.empty())
-    return op->emitOpError(t.error);
-  if (TypeRange(op->getResultTypes()) != TypeRange(types))
-    return op->emitOpError("result types do not match the operands");
-  return success();
+/// Verifies with `rule` (ir/TypeRuleVerification.h).
+LogicalResult verifyWith(Operation *op, NormPoolRule rule) {
+  return verifyTypesWithRule(op, [&](SmallVectorImpl<Type> &types) {
+    return rule(op->getLoc(), op->getOperands(), op->getAttrDictionary(), types)
+        .error;
+  });
 }
 
 } // namespace
