@@ -91,6 +91,25 @@ std::string cppDoubleLiteral(double value);
 /// with "dlc: <op> (<location>) <id>: <why>" instead of a wrong program.
 CpuKernelCode malformedCall(const CpuKernelArgs &args, const std::string &why);
 
+/// `dlk::<op><T>(n, <id>_dims, <pointers>..., <results>..., <workspace>);`:
+/// the call of a kernel that takes the dims constant its emitter declares,
+/// then `pointers` (usually args.operands), every result and the workspace;
+/// "" when every result is nullptr (nobody reads one: no call).
+inline std::string dimsKernelCall(const CpuKernelArgs &args,
+                                  const std::vector<std::string> &pointers) {
+  bool anyResult = false;
+  for (const std::string &result : args.results)
+    anyResult = anyResult || result != "nullptr";
+  if (!anyResult)
+    return "";
+  std::string call = "dlk::" + args.call.op + "<T>(n, " + args.id + "_dims";
+  for (const std::string &pointer : pointers)
+    call += ", " + pointer;
+  for (const std::string &result : args.results)
+    call += ", " + result;
+  return call + ", " + args.workspace + ");";
+}
+
 // One register function per kernels file (codegen/cpu/*.cpp).
 void registerConvolutionKernels(CpuKernelRegistry &registry);
 void registerElementwiseKernels(CpuKernelRegistry &registry);

@@ -139,34 +139,28 @@ CpuKernelCode emitFusedNormAdd(const CpuKernelArgs &args) {
       layout.twoEpsilons ? epsilonAttr(args.call, "epsilon2") : epsilon;
   if (epsilon < 0 || epsilon2 < 0)
     return malformedCall(args, "expects finite epsilons > 0");
+  // The fixed operands, then (variadic form) the output gradients' array.
+  const size_t fixed = std::strlen(layout.operands);
+  std::vector<std::string> pointers(args.operands.begin(),
+                                    args.operands.begin() + fixed);
+  if (layout.variadicGrads)
+    pointers.push_back(args.id + "_da");
   CpuKernelCode code;
-  bool anyResult = false;
-  for (const std::string &result : args.results)
-    anyResult = anyResult || result != "nullptr";
-  if (!anyResult)
+  std::string call = dimsKernelCall(args, pointers);
+  if (call.empty())
     return code; // nobody reads it: no call
   code.declarations =
       "static constexpr dlk::NormAddDims " + args.id + "_dims{" +
       std::to_string(rows) + ", " + std::to_string(channels) + ", " +
       cppDoubleLiteral(epsilon) + ", " + cppDoubleLiteral(epsilon2) + ", " +
       std::to_string(layout.variadicGrads ? gradients : 0) + "};\n";
-  const size_t fixed = std::strlen(layout.operands);
-  std::string call = "dlk::" + args.call.op + "<T>(n, " + args.id + "_dims";
-  for (size_t i = 0; i < fixed; ++i)
-    call += ", " + args.operands[i];
-  std::string gradientList;
-  if (layout.variadicGrads) {
-    for (size_t i = fixed; i < args.operands.size(); ++i)
-      gradientList += (i > fixed ? ", " : "") + args.operands[i];
-    call += ", " + args.id + "_da";
-  }
-  for (const std::string &pointer : args.results)
-    call += ", " + pointer;
-  call += ", " + args.workspace + ");";
   if (!layout.variadicGrads) {
     code.statement = call;
     return code;
   }
+  std::string gradientList;
+  for (size_t i = fixed; i < args.operands.size(); ++i)
+    gradientList += (i > fixed ? ", " : "") + args.operands[i];
   code.statement = "{\n  const T *const " + args.id + "_da[] = {" +
                    gradientList + "};\n  " + call + "\n}";
   return code;

@@ -148,20 +148,11 @@ CpuKernelCode emitFusedNormPool(const CpuKernelArgs &args) {
   if (!error.empty())
     return malformedCall(args, error);
   CpuKernelCode code;
-  bool anyResult = false;
-  for (const std::string &result : args.results)
-    anyResult = anyResult || result != "nullptr";
-  if (!anyResult)
+  code.statement = dimsKernelCall(args, args.operands);
+  if (code.statement.empty())
     return code; // nobody reads it: no call
-  const std::string name = args.id + "_dims";
-  code.declarations = "static constexpr dlk::NormPool2dDims " + name +
-                      initializer(dims) + ";\n";
-  code.statement = "dlk::" + args.call.op + "<T>(n, " + name;
-  for (const std::string &pointer : args.operands)
-    code.statement += ", " + pointer;
-  for (const std::string &pointer : args.results)
-    code.statement += ", " + pointer;
-  code.statement += ", " + args.workspace + ");";
+  code.declarations = "static constexpr dlk::NormPool2dDims " + args.id +
+                      "_dims" + initializer(dims) + ";\n";
   return code;
 }
 

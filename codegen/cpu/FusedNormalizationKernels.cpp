@@ -110,21 +110,13 @@ CpuKernelCode emitFusedNormalization(const CpuKernelArgs &args) {
   if (!(epsilon > 0) || !std::isfinite(epsilon))
     return malformedCall(args, "expects a finite epsilon > 0");
   CpuKernelCode code;
-  bool anyResult = false;
-  for (const std::string &result : args.results)
-    anyResult = anyResult || result != "nullptr";
-  if (!anyResult)
+  code.statement = dimsKernelCall(args, args.operands);
+  if (code.statement.empty())
     return code; // nobody reads it: no call
   code.declarations = "static constexpr dlk::NormalizationDims " + args.id +
                       "_dims{" + std::to_string(rows) + ", " +
                       std::to_string(channels) + ", " +
                       cppDoubleLiteral(epsilon) + "};\n";
-  code.statement = "dlk::" + args.call.op + "<T>(n, " + args.id + "_dims";
-  for (const std::string &pointer : args.operands)
-    code.statement += ", " + pointer;
-  for (const std::string &pointer : args.results)
-    code.statement += ", " + pointer;
-  code.statement += ", " + args.workspace + ");";
   return code;
 }
 

@@ -15,6 +15,7 @@
 #include "codegen/cpu/kernels/StepContext.h"
 #include "runtime/Philox.h"
 #include "test/reference/ReferenceOps.h"
+#include "test/unit/KernelEmitterHarness.h"
 
 #include <gtest/gtest.h>
 
@@ -934,75 +935,16 @@ TYPED_TEST(ElementwiseKernel, LargeShapes) {
 //===----------------------------------------------------------------------===//
 
 using codegen::CpuKernel;
-using codegen::CpuKernelArgs;
 using codegen::CpuKernelCode;
 using codegen::CpuKernelRegistry;
 using codegen::KernelCall;
-using codegen::KernelProgram;
-using codegen::KernelValue;
 
-/// A program under construction, and the emitted code of its calls.
-struct ProgramBuilder {
-  KernelProgram program;
-  CpuKernelRegistry registry;
-  std::string declarations, statements;
-  int calls = 0;
-
-  ProgramBuilder() {
-    program.modelName = "m";
-    program.maxBatch = 8;
-    codegen::registerElementwiseKernels(registry);
-  }
-
-  int value(Shape shape, bool batched = true,
-            ElementType type = ElementType::F32) {
-    KernelValue v;
-    v.type.elementType = type;
-    v.type.shape = std::move(shape);
-    v.type.batched = batched;
-    v.name = "v" + std::to_string(program.values.size());
-    program.values.push_back(v);
-    return static_cast<int>(program.values.size()) - 1;
-  }
-
-  /// The C++ expression of value `id` (a result; `unused` gives nullptr).
-  std::string pointer(int id, bool result) {
-    bool i32 = id >= 0 && static_cast<size_t>(id) < program.values.size() &&
-               program.values[id].type.elementType == ElementType::I32;
-    std::string type = i32 ? "int32_t" : "T";
-    return std::string("reinterpret_cast<") + (result ? "" : "const ") + type +
-           " *>(arena + " + std::to_string(id * 4096) + ")";
-  }
-
-  CpuKernelCode emit(const std::string &op, std::vector<int> operands,
-                     std::vector<int> results, Attrs attrs = {},
-                     std::vector<bool> unused = {}) {
-    KernelCall call;
-    call.op = op;
-    call.attrs = std::move(attrs);
-    call.operands = std::move(operands);
-    call.results = std::move(results);
-    CpuKernelArgs args{program, call,      {},
-                       {},      "nullptr", "k" + std::to_string(++calls)};
-    for (int id : call.operands)
-      args.operands.push_back(pointer(id, false));
-    for (size_t i = 0; i < call.results.size(); ++i)
-      args.results.push_back(i < unused.size() && unused[i]
-                                 ? "nullptr"
-                                 : pointer(call.results[i], true));
-    auto it = registry.find(op);
-    if (it == registry.end()) {
-      ADD_FAILURE() << "no kernel for " << op;
-      return {};
-    }
-    if (it->second.workspaceBytes &&
-        it->second.workspaceBytes(program, call, 4) > 0)
-      args.workspace = "reinterpret_cast<unsigned char *>(arena + 1048576)";
-    CpuKernelCode code = it->second.emit(args);
-    declarations += code.declarations;
-    statements += "  " + code.statement + "\n";
-    return code;
-  }
+/// The emitter harness with this file's kernels.
+struct ProgramBuilder : dlc::testing::KernelEmitterHarness {
+  ProgramBuilder()
+      : KernelEmitterHarness(
+            codegen::registerElementwiseKernels,
+            "reinterpret_cast<unsigned char *>(arena + 1048576)") {}
 };
 
 TEST(ElementwiseEmitter, RegistersEveryOp) {

@@ -17,6 +17,8 @@
 #include "codegen/cpu/kernels/Elementwise.h"
 #include "codegen/cpu/kernels/FusedNormAdd.h"
 #include "codegen/cpu/kernels/Training.h"
+#include "test/unit/AlignedWorkspace.h"
+#include "test/unit/KernelEmitterHarness.h"
 
 #include <gtest/gtest.h>
 
@@ -41,16 +43,7 @@ template <typename T> constexpr double tolerance() {
   return sizeof(T) == sizeof(double) ? 1e-9 : 1e-4;
 }
 
-/// A 64-byte aligned workspace of `bytes`.
-struct Workspace {
-  std::vector<double> storage;
-  explicit Workspace(int64_t bytes)
-      : storage(static_cast<size_t>(bytes) / sizeof(double) + 8) {}
-  unsigned char *data() {
-    auto address = reinterpret_cast<uintptr_t>(storage.data());
-    return reinterpret_cast<unsigned char *>((address + 63) / 64 * 64);
-  }
-};
+using dlc::testing::AlignedWorkspace;
 
 /// One random problem: shapes and inputs as doubles exactly representable
 /// in float, so the float and double runs see the same numbers.
@@ -158,7 +151,7 @@ Results<T> unfused(const Problem &p, const Inputs<T> &in) {
   dlk::NormalizationDims nd1{p.rows, p.channels, p.epsilon};
   dlk::NormalizationDims nd2{p.rows, p.channels, p.epsilon2};
   dlk::ElementwiseDims ed{size, 0.0};
-  Workspace ws(dlk::normalizationWorkspaceBytes(p.channels));
+  AlignedWorkspace ws(dlk::normalizationWorkspaceBytes(p.channels));
   std::vector<T> y1(cap), y2(cap), s(cap), ds(cap), dsum(cap);
   dlk::batchnorm_train<T>(
       n, nd1, in.x1.data(), in.gamma1.data(), in.beta1.data(), in.mm.data(),
@@ -213,7 +206,7 @@ Results<T> fused(const Problem &p, Inputs<T> in, const FusedOptions &o = {}) {
     in.daPointers.push_back(g.data());
   const int64_t n = p.n;
   dlk::NormAddDims dims{p.rows, p.channels, p.epsilon, p.epsilon2, p.gradients};
-  Workspace ws(dlk::fusedNormAddWorkspaceBytes(p.channels));
+  AlignedWorkspace ws(dlk::fusedNormAddWorkspaceBytes(p.channels));
   // In place: a over (a copy of) x1, dx1 over the first output gradient.
   std::vector<T> xCopy = in.x1;
   T *a = out.a.data();
@@ -420,58 +413,13 @@ TYPED_TEST(FusedNormAddKernel, InPlaceAndNullResults) {
 // Emitters
 //===----------------------------------------------------------------------===//
 
-struct ProgramBuilder {
-  KernelProgram program;
-  CpuKernelRegistry registry;
-  int calls = 0;
+using dlc::testing::isMalformedCall;
 
-  ProgramBuilder() {
-    program.modelName = "m";
-    program.maxBatch = 8;
-    codegen::registerFusedNormAddKernels(registry);
-  }
-
-  int value(Shape shape, bool batched = true) {
-    KernelValue v;
-    v.type.shape = std::move(shape);
-    v.type.batched = batched;
-    v.name = "v" + std::to_string(program.values.size());
-    program.values.push_back(v);
-    return static_cast<int>(program.values.size()) - 1;
-  }
-
-  std::string pointer(int id, bool result) {
-    return std::string("reinterpret_cast<") + (result ? "" : "const ") +
-           "T *>(arena + " + std::to_string(id * 4096) + ")";
-  }
-
-  CpuKernelCode emit(const std::string &op, std::vector<int> operands,
-                     std::vector<int> results, Attrs attrs,
-                     std::vector<bool> unused = {}) {
-    KernelCall call;
-    call.op = op;
-    call.attrs = std::move(attrs);
-    call.operands = std::move(operands);
-    call.results = std::move(results);
-    CpuKernelArgs args{program, call,      {},
-                       {},      "nullptr", "k" + std::to_string(++calls)};
-    for (int id : call.operands)
-      args.operands.push_back(pointer(id, false));
-    for (size_t i = 0; i < call.results.size(); ++i)
-      args.results.push_back(i < unused.size() && unused[i]
-                                 ? "nullptr"
-                                 : pointer(call.results[i], true));
-    const CpuKernel &kernel = registry.at(op);
-    if (kernel.workspaceBytes(program, call, 4) > 0)
-      args.workspace = "ws";
-    return kernel.emit(args);
-  }
+/// The emitter harness with this file's kernels.
+struct ProgramBuilder : dlc::testing::KernelEmitterHarness {
+  ProgramBuilder()
+      : KernelEmitterHarness(codegen::registerFusedNormAddKernels) {}
 };
-
-bool isMalformed(const CpuKernelCode &code) {
-  return code.statement.find("static_assert(sizeof(T) == 0") !=
-         std::string::npos;
-}
 
 TEST(FusedNormAddEmitter, Registry) {
   ProgramBuilder b;
@@ -555,28 +503,28 @@ TEST(FusedNormAddEmitter, MalformedCallsStopTheHostCompiler) {
   int other = b.value({3, 3, 5});
   int mean = b.value({6}, false), var = b.value({6}, false);
   Attrs eps{{"epsilon", 0.001}};
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_add_relu_train", {x, wrong, be, y},
-                                 {y, mean, var}, eps)));
-  EXPECT_TRUE(isMalformed(
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_add_relu_train",
+                                     {x, wrong, be, y}, {y, mean, var}, eps)));
+  EXPECT_TRUE(isMalformedCall(
       b.emit("batchnorm_add_relu_train", {x, g, be}, {y, mean, var}, eps)));
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_add_relu_train", {x, g, be, other},
-                                 {y, mean, var}, eps)));
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_add_relu_train", {x, g, be, y},
-                                 {y, mean, var}, {{"epsilon", -1.0}})));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_add_relu_train",
+                                     {x, g, be, other}, {y, mean, var}, eps)));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_add_relu_train", {x, g, be, y},
+                                     {y, mean, var}, {{"epsilon", -1.0}})));
   // The projection form needs epsilon2.
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_add_batchnorm_relu_train",
-                                 {x, g, be, y, g, be},
-                                 {y, mean, var, mean, var}, eps)));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_add_batchnorm_relu_train",
+                                     {x, g, be, y, g, be},
+                                     {y, mean, var, mean, var}, eps)));
   // A gradient without output gradients, or with one of another shape.
   EXPECT_TRUE(
-      isMalformed(b.emit("batchnorm_add_relu_train_grad",
-                         {x, g, be, mean, var, y}, {y, g, be, y}, eps)));
+      isMalformedCall(b.emit("batchnorm_add_relu_train_grad",
+                             {x, g, be, mean, var, y}, {y, g, be, y}, eps)));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_add_relu_train_grad",
+                                     {x, g, be, mean, var, y, other},
+                                     {y, g, be, y}, eps)));
   EXPECT_TRUE(
-      isMalformed(b.emit("batchnorm_add_relu_train_grad",
-                         {x, g, be, mean, var, y, other}, {y, g, be, y}, eps)));
-  EXPECT_TRUE(
-      isMalformed(b.emit("batchnorm_add_relu_train_grad",
-                         {g, g, be, mean, var, y, y}, {y, g, be, y}, eps)));
+      isMalformedCall(b.emit("batchnorm_add_relu_train_grad",
+                             {g, g, be, mean, var, y, y}, {y, g, be, y}, eps)));
 }
 
 } // namespace

@@ -26,6 +26,8 @@
 #include "codegen/cpu/kernels/FusedNormPool.h"
 #include "codegen/cpu/kernels/FusedNormalization.h"
 #include "ir/ShapeRules.h"
+#include "test/unit/AlignedWorkspace.h"
+#include "test/unit/KernelEmitterHarness.h"
 
 #include <gtest/gtest.h>
 
@@ -55,16 +57,7 @@ int64_t pick(std::mt19937 &rng, int64_t low, int64_t high) {
   return std::uniform_int_distribution<int64_t>(low, high)(rng);
 }
 
-/// A 64-byte aligned workspace of `bytes`.
-struct Workspace {
-  std::vector<double> storage;
-  explicit Workspace(int64_t bytes)
-      : storage(static_cast<size_t>(bytes) / sizeof(double) + 16) {}
-  unsigned char *data() {
-    auto address = reinterpret_cast<uintptr_t>(storage.data());
-    return reinterpret_cast<unsigned char *>((address + 63) / 64 * 64);
-  }
-};
+using dlc::testing::AlignedWorkspace;
 
 /// One random problem: shapes per example, the pool, the batch, the data
 /// (in double, each value exactly representable in float).
@@ -179,28 +172,35 @@ template <typename T> struct Results {
 };
 
 /// The fused kernels on `c`, buffers of maxBatch rows.
+/// `c`'s inputs in T, in buffers of maxBatch rows.
+template <typename T> struct Inputs {
+  std::vector<T> z, gamma, beta, dp;
+  explicit Inputs(const Case &c)
+      : z(buffer<T>(c.z, c.maxBatch * c.xSize())),
+        gamma(buffer<T>(c.gamma, c.channels())),
+        beta(buffer<T>(c.beta, c.channels())),
+        dp(buffer<T>(c.dp, c.maxBatch * c.ySize())) {}
+};
+
 template <typename T> Results<T> runFused(const Case &c) {
   const int64_t channels = c.channels();
   Results<T> r;
-  std::vector<T> z = buffer<T>(c.z, c.maxBatch * c.xSize()),
-                 gamma = buffer<T>(c.gamma, channels),
-                 beta = buffer<T>(c.beta, channels),
-                 dp = buffer<T>(c.dp, c.maxBatch * c.ySize());
+  Inputs<T> in(c);
   r.y = buffer<T>({}, c.maxBatch * c.ySize());
   r.mean = buffer<T>({}, channels);
   r.var = buffer<T>({}, channels);
-  Workspace forward(dlk::normPoolWorkspaceBytes(channels));
-  dlk::batchnorm_relu_maxpool_train<T>(c.n, c.dims, z.data(), gamma.data(),
-                                       beta.data(), r.y.data(), r.mean.data(),
-                                       r.var.data(), forward.data());
+  AlignedWorkspace forward(dlk::normPoolWorkspaceBytes(channels));
+  dlk::batchnorm_relu_maxpool_train<T>(
+      c.n, c.dims, in.z.data(), in.gamma.data(), in.beta.data(), r.y.data(),
+      r.mean.data(), r.var.data(), forward.data());
   r.dx = buffer<T>({}, c.maxBatch * c.xSize());
   r.dgamma = buffer<T>({}, channels);
   r.dbeta = buffer<T>({}, channels);
-  Workspace backward(
+  AlignedWorkspace backward(
       dlk::normPoolGradWorkspaceBytes(c.dims.pool, sizeof(T), c.maxBatch));
   dlk::batchnorm_relu_maxpool_train_grad<T>(
-      c.n, c.dims, z.data(), gamma.data(), beta.data(), r.mean.data(),
-      r.var.data(), dp.data(), r.dx.data(), r.dgamma.data(), r.dbeta.data(),
+      c.n, c.dims, in.z.data(), in.gamma.data(), in.beta.data(), r.mean.data(),
+      r.var.data(), in.dp.data(), r.dx.data(), r.dgamma.data(), r.dbeta.data(),
       backward.data());
   return r;
 }
@@ -211,36 +211,33 @@ template <typename T> Results<T> runFused(const Case &c) {
 template <typename T> Results<T> runUnfused(const Case &c, bool withIndices) {
   const int64_t channels = c.channels();
   Results<T> r;
-  std::vector<T> z = buffer<T>(c.z, c.maxBatch * c.xSize()),
-                 gamma = buffer<T>(c.gamma, channels),
-                 beta = buffer<T>(c.beta, channels),
-                 dp = buffer<T>(c.dp, c.maxBatch * c.ySize());
+  Inputs<T> in(c);
   dlk::NormalizationDims norm{c.x[0] * c.x[1], channels, c.epsilon};
-  Workspace ws(dlk::normalizationWorkspaceBytes(channels));
+  AlignedWorkspace ws(dlk::normalizationWorkspaceBytes(channels));
   std::vector<T> a(static_cast<size_t>(c.maxBatch * c.xSize()));
   r.mean = buffer<T>({}, channels);
   r.var = buffer<T>({}, channels);
-  dlk::batchnorm_relu_train<T>(c.n, norm, z.data(), gamma.data(), beta.data(),
-                               a.data(), r.mean.data(), r.var.data(),
-                               ws.data());
+  dlk::batchnorm_relu_train<T>(c.n, norm, in.z.data(), in.gamma.data(),
+                               in.beta.data(), a.data(), r.mean.data(),
+                               r.var.data(), ws.data());
   r.y = buffer<T>({}, c.maxBatch * c.ySize());
   std::vector<T> da(a.size());
   if (withIndices) {
     std::vector<int32_t> indices(r.y.size());
     dlk::maxpool2d_indices<T>(c.n, c.dims.pool, a.data(), r.y.data(),
                               indices.data());
-    dlk::maxpool2d_grad_indices<T>(c.n, c.dims.pool, indices.data(), dp.data(),
-                                   da.data());
+    dlk::maxpool2d_grad_indices<T>(c.n, c.dims.pool, indices.data(),
+                                   in.dp.data(), da.data());
   } else {
     dlk::maxpool2d<T>(c.n, c.dims.pool, a.data(), r.y.data());
-    dlk::maxpool2d_grad<T>(c.n, c.dims.pool, a.data(), r.y.data(), dp.data(),
+    dlk::maxpool2d_grad<T>(c.n, c.dims.pool, a.data(), r.y.data(), in.dp.data(),
                            da.data());
   }
   r.dx = buffer<T>({}, c.maxBatch * c.xSize());
   r.dgamma = buffer<T>({}, channels);
   r.dbeta = buffer<T>({}, channels);
-  dlk::batchnorm_relu_train_grad<T>(c.n, norm, z.data(), gamma.data(),
-                                    beta.data(), r.mean.data(), r.var.data(),
+  dlk::batchnorm_relu_train_grad<T>(c.n, norm, in.z.data(), in.gamma.data(),
+                                    in.beta.data(), r.mean.data(), r.var.data(),
                                     da.data(), r.dx.data(), r.dgamma.data(),
                                     r.dbeta.data(), ws.data());
   return r;
@@ -407,14 +404,14 @@ TYPED_TEST(FusedNormPoolKernel, DxMatchesAPlainArgMaxSearchBitForBit) {
                      z = buffer<T>(c.z, c.n * c.xSize());
       std::vector<T> y(dp.size()), mean(static_cast<size_t>(channels)),
           var(static_cast<size_t>(channels));
-      Workspace forward(dlk::normPoolWorkspaceBytes(channels));
+      AlignedWorkspace forward(dlk::normPoolWorkspaceBytes(channels));
       dlk::batchnorm_relu_maxpool_train<T>(c.n, c.dims, z.data(), gamma.data(),
                                            beta.data(), y.data(), mean.data(),
                                            var.data(), forward.data());
       const int64_t bytes =
           dlk::normPoolGradWorkspaceBytes(c.dims.pool, sizeof(T), c.n);
       constexpr int64_t kGuard = 64;
-      Workspace backward(bytes + kGuard);
+      AlignedWorkspace backward(bytes + kGuard);
       std::fill(backward.data(), backward.data() + bytes + kGuard, 0xA5);
       std::vector<T> dx(z.size()), dgamma(static_cast<size_t>(channels)),
           dbeta(static_cast<size_t>(channels));
@@ -457,14 +454,14 @@ TYPED_TEST(FusedNormPoolKernel, InPlaceAndNullResults) {
       // The statistics alone (y null).
       std::vector<T> z = buffer<T>(c.z, c.maxBatch * c.xSize());
       std::vector<T> mean = buffer<T>({}, channels);
-      Workspace forward(dlk::normPoolWorkspaceBytes(channels));
+      AlignedWorkspace forward(dlk::normPoolWorkspaceBytes(channels));
       dlk::batchnorm_relu_maxpool_train<T>(
           c.n, c.dims, z.data(), gamma.data(), beta.data(),
           static_cast<T *>(nullptr), mean.data(), nullptr, forward.data());
       EXPECT_EQ(mean, full.mean) << c.what << " mean alone";
 
       // dx over z, dgamma skipped.
-      Workspace backward(
+      AlignedWorkspace backward(
           dlk::normPoolGradWorkspaceBytes(c.dims.pool, sizeof(T), c.maxBatch));
       std::vector<T> dbeta = buffer<T>({}, channels);
       dlk::batchnorm_relu_maxpool_train_grad<T>(
@@ -516,59 +513,16 @@ TYPED_TEST(FusedNormPoolKernel, BackwardFindsTheForwardsMaxima) {
 //===----------------------------------------------------------------------===//
 
 using codegen::CpuKernel;
-using codegen::CpuKernelArgs;
 using codegen::CpuKernelCode;
-using codegen::CpuKernelRegistry;
 using codegen::KernelCall;
 using codegen::KernelProgram;
-using codegen::KernelValue;
 
-struct ProgramBuilder {
-  KernelProgram program;
-  CpuKernelRegistry registry;
-  int calls = 0;
+using dlc::testing::isMalformedCall;
 
-  ProgramBuilder() {
-    program.modelName = "m";
-    program.maxBatch = 8;
-    codegen::registerFusedNormPoolKernels(registry);
-  }
-
-  int value(Shape shape, bool batched = true) {
-    KernelValue v;
-    v.type.shape = std::move(shape);
-    v.type.batched = batched;
-    v.name = "v" + std::to_string(program.values.size());
-    program.values.push_back(v);
-    return static_cast<int>(program.values.size()) - 1;
-  }
-
-  std::string pointer(int id, bool result) {
-    return std::string("reinterpret_cast<") + (result ? "" : "const ") +
-           "T *>(arena + " + std::to_string(id * 4096) + ")";
-  }
-
-  CpuKernelCode emit(const std::string &op, std::vector<int> operands,
-                     std::vector<int> results, Attrs attrs,
-                     std::vector<bool> unused = {}) {
-    KernelCall call;
-    call.op = op;
-    call.attrs = std::move(attrs);
-    call.operands = std::move(operands);
-    call.results = std::move(results);
-    CpuKernelArgs args{program, call,      {},
-                       {},      "nullptr", "k" + std::to_string(++calls)};
-    for (int id : call.operands)
-      args.operands.push_back(pointer(id, false));
-    for (size_t i = 0; i < call.results.size(); ++i)
-      args.results.push_back(i < unused.size() && unused[i]
-                                 ? "nullptr"
-                                 : pointer(call.results[i], true));
-    const CpuKernel &kernel = registry.at(op);
-    if (kernel.workspaceBytes(program, call, 4) > 0)
-      args.workspace = "ws";
-    return kernel.emit(args);
-  }
+/// The emitter harness with this file's kernels.
+struct ProgramBuilder : dlc::testing::KernelEmitterHarness {
+  ProgramBuilder()
+      : KernelEmitterHarness(codegen::registerFusedNormPoolKernels) {}
 };
 
 Attrs poolAttrs(int64_t pool, int64_t stride) {
@@ -674,29 +628,26 @@ TEST(FusedNormPoolEmitter, MalformedCallsStopTheHostCompiler) {
   int wrong = b.value({5}, false), p = b.value({3, 3, 6});
   int mean = b.value({6}, false), var = b.value({6}, false);
   int flat = b.value({150});
-  auto isMalformed = [](const CpuKernelCode &code) {
-    return code.statement.find("static_assert(sizeof(T) == 0") !=
-           std::string::npos;
-  };
   const std::string fwd = "batchnorm_relu_maxpool_train";
   const std::string bwd = "batchnorm_relu_maxpool_train_grad";
   // Overlapping windows.
-  EXPECT_TRUE(
-      isMalformed(b.emit(fwd, {x, g, be}, {p, mean, var}, poolAttrs(3, 2))));
-  EXPECT_TRUE(isMalformed(
+  EXPECT_TRUE(isMalformedCall(
+      b.emit(fwd, {x, g, be}, {p, mean, var}, poolAttrs(3, 2))));
+  EXPECT_TRUE(isMalformedCall(
       b.emit(bwd, {x, g, be, mean, var, p}, {x, g, be}, poolAttrs(3, 2))));
-  EXPECT_TRUE(isMalformed(
+  EXPECT_TRUE(isMalformedCall(
       b.emit(fwd, {x, wrong, be}, {p, mean, var}, poolAttrs(2, 2))));
   EXPECT_TRUE(
-      isMalformed(b.emit(fwd, {x, g}, {p, mean, var}, poolAttrs(2, 2))));
-  EXPECT_TRUE(
-      isMalformed(b.emit(fwd, {flat, g, be}, {p, mean, var}, poolAttrs(2, 2))));
+      isMalformedCall(b.emit(fwd, {x, g}, {p, mean, var}, poolAttrs(2, 2))));
+  EXPECT_TRUE(isMalformedCall(
+      b.emit(fwd, {flat, g, be}, {p, mean, var}, poolAttrs(2, 2))));
   Attrs badEpsilon = poolAttrs(2, 2);
   badEpsilon["epsilon"] = -1.0;
-  EXPECT_TRUE(isMalformed(b.emit(fwd, {x, g, be}, {p, mean, var}, badEpsilon)));
-  EXPECT_TRUE(isMalformed(
+  EXPECT_TRUE(
+      isMalformedCall(b.emit(fwd, {x, g, be}, {p, mean, var}, badEpsilon)));
+  EXPECT_TRUE(isMalformedCall(
       b.emit(bwd, {x, g, be, mean, wrong, p}, {x, g, be}, poolAttrs(2, 2))));
-  EXPECT_TRUE(isMalformed(
+  EXPECT_TRUE(isMalformedCall(
       b.emit(bwd, {x, g, be, mean, var, x}, {x, g, be}, poolAttrs(2, 2))));
 }
 

@@ -17,6 +17,8 @@
 #include "codegen/cpu/kernels/Elementwise.h"
 #include "codegen/cpu/kernels/FusedNormalization.h"
 #include "test/reference/ReferenceOps.h"
+#include "test/unit/AlignedWorkspace.h"
+#include "test/unit/KernelEmitterHarness.h"
 
 #include <gtest/gtest.h>
 
@@ -103,17 +105,7 @@ Reference reference(const RefTensor &x, const Tensors &params, double epsilon,
   return r;
 }
 
-/// A 64-byte aligned workspace of the fused kernels.
-struct Workspace {
-  std::vector<double> storage;
-  explicit Workspace(int64_t channels)
-      : storage(dlk::normalizationWorkspaceBytes(channels) / sizeof(double) +
-                8) {}
-  unsigned char *data() {
-    auto address = reinterpret_cast<uintptr_t>(storage.data());
-    return reinterpret_cast<unsigned char *>((address + 63) / 64 * 64);
-  }
-};
+using dlc::testing::AlignedWorkspace;
 
 template <typename T> struct Harness {
   std::mt19937 rng;
@@ -222,7 +214,7 @@ TYPED_TEST(FusedNormalizationKernel, MatchesBatchnormThenRelu) {
     std::string what = "seed " + std::to_string(seed);
 
     dlk::NormalizationDims dims{h.perExample() / channels, channels, eps};
-    Workspace ws(channels);
+    AlignedWorkspace ws(dlk::normalizationWorkspaceBytes(channels));
     std::vector<T> xb = h.buffer(x), gamma = h.buffer(params[0], false),
                    beta = h.buffer(params[1], false);
     std::vector<T> y = h.result(h.perExample());
@@ -281,7 +273,7 @@ TYPED_TEST(FusedNormalizationKernel, SameBitsAsTheUnfusedKernels) {
     RefTensor da = h.random(h.shape, -1, 1);
     dlk::NormalizationDims dims{size / channels, channels, eps};
     dlk::ElementwiseDims flat{size, 0.0};
-    Workspace ws(channels);
+    AlignedWorkspace ws(dlk::normalizationWorkspaceBytes(channels));
     std::vector<T> xb = h.buffer(x), g = h.buffer(gamma, false),
                    b = h.buffer(beta, false), dab = h.buffer(da);
     std::vector<T> moving(channels, T(1));
@@ -355,7 +347,7 @@ TYPED_TEST(FusedNormalizationKernel, BackwardMaskIsTheForwards) {
     if (seed % 2)
       std::fill(beta.data.begin(), beta.data.end(), 0.0);
     dlk::NormalizationDims dims{h.perExample() / channels, channels, 1e-3};
-    Workspace ws(channels);
+    AlignedWorkspace ws(dlk::normalizationWorkspaceBytes(channels));
     std::vector<T> xb = h.buffer(x), g = h.buffer(gamma, false),
                    b = h.buffer(beta, false);
     std::vector<T> y = h.result(h.perExample());
@@ -382,59 +374,15 @@ TYPED_TEST(FusedNormalizationKernel, BackwardMaskIsTheForwards) {
 //===----------------------------------------------------------------------===//
 
 using codegen::CpuKernel;
-using codegen::CpuKernelArgs;
 using codegen::CpuKernelCode;
-using codegen::CpuKernelRegistry;
 using codegen::KernelCall;
-using codegen::KernelProgram;
-using codegen::KernelValue;
 
-struct ProgramBuilder {
-  KernelProgram program;
-  CpuKernelRegistry registry;
-  int calls = 0;
+using dlc::testing::isMalformedCall;
 
-  ProgramBuilder() {
-    program.modelName = "m";
-    program.maxBatch = 8;
-    codegen::registerFusedNormalizationKernels(registry);
-  }
-
-  int value(Shape shape, bool batched = true) {
-    KernelValue v;
-    v.type.shape = std::move(shape);
-    v.type.batched = batched;
-    v.name = "v" + std::to_string(program.values.size());
-    program.values.push_back(v);
-    return static_cast<int>(program.values.size()) - 1;
-  }
-
-  std::string pointer(int id, bool result) {
-    return std::string("reinterpret_cast<") + (result ? "" : "const ") +
-           "T *>(arena + " + std::to_string(id * 4096) + ")";
-  }
-
-  CpuKernelCode emit(const std::string &op, std::vector<int> operands,
-                     std::vector<int> results, Attrs attrs,
-                     std::vector<bool> unused = {}) {
-    KernelCall call;
-    call.op = op;
-    call.attrs = std::move(attrs);
-    call.operands = std::move(operands);
-    call.results = std::move(results);
-    CpuKernelArgs args{program, call,      {},
-                       {},      "nullptr", "k" + std::to_string(++calls)};
-    for (int id : call.operands)
-      args.operands.push_back(pointer(id, false));
-    for (size_t i = 0; i < call.results.size(); ++i)
-      args.results.push_back(i < unused.size() && unused[i]
-                                 ? "nullptr"
-                                 : pointer(call.results[i], true));
-    const CpuKernel &kernel = registry.at(op);
-    if (kernel.workspaceBytes(program, call, 4) > 0)
-      args.workspace = "ws";
-    return kernel.emit(args);
-  }
+/// The emitter harness with this file's kernels.
+struct ProgramBuilder : dlc::testing::KernelEmitterHarness {
+  ProgramBuilder()
+      : KernelEmitterHarness(codegen::registerFusedNormalizationKernels) {}
 };
 
 TEST(FusedNormalizationEmitter, Registry) {
@@ -499,26 +447,22 @@ TEST(FusedNormalizationEmitter, MalformedCallsStopTheHostCompiler) {
   int x = b.value({3, 3, 6}), g = b.value({6}, false), be = b.value({6}, false);
   int wrong = b.value({5}, false), y = b.value({3, 3, 6});
   int mean = b.value({6}, false), var = b.value({6}, false);
-  auto isMalformed = [](const CpuKernelCode &code) {
-    return code.statement.find("static_assert(sizeof(T) == 0") !=
-           std::string::npos;
-  };
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_relu_train", {x, wrong, be},
-                                 {y, mean, var}, {{"epsilon", 0.001}})));
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_relu_train", {x, g}, {y, mean, var},
-                                 {{"epsilon", 0.001}})));
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_relu_train", {x, g, be},
-                                 {y, mean, var}, {{"epsilon", -1.0}})));
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_relu_train_grad",
-                                 {x, g, be, mean, var, wrong}, {y, g, be},
-                                 {{"epsilon", 0.001}})));
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_relu_train", {g, g, be},
-                                 {y, mean, var}, {{"epsilon", 0.001}})));
-  EXPECT_TRUE(isMalformed(b.emit("batchnorm_relu_apply", {x, g, be, mean}, {y},
-                                 {{"epsilon", 0.001}})));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_relu_train", {x, wrong, be},
+                                     {y, mean, var}, {{"epsilon", 0.001}})));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_relu_train", {x, g},
+                                     {y, mean, var}, {{"epsilon", 0.001}})));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_relu_train", {x, g, be},
+                                     {y, mean, var}, {{"epsilon", -1.0}})));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_relu_train_grad",
+                                     {x, g, be, mean, var, wrong}, {y, g, be},
+                                     {{"epsilon", 0.001}})));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_relu_train", {g, g, be},
+                                     {y, mean, var}, {{"epsilon", 0.001}})));
+  EXPECT_TRUE(isMalformedCall(b.emit("batchnorm_relu_apply", {x, g, be, mean},
+                                     {y}, {{"epsilon", 0.001}})));
   EXPECT_TRUE(
-      isMalformed(b.emit("batchnorm_relu_apply", {x, g, be, mean, wrong}, {y},
-                         {{"epsilon", 0.001}})));
+      isMalformedCall(b.emit("batchnorm_relu_apply", {x, g, be, mean, wrong},
+                             {y}, {{"epsilon", 0.001}})));
 }
 
 } // namespace
