@@ -351,7 +351,7 @@ struct FuseBatchNormAddReluPass
 
   void notFused(dl::BatchNormTrainOp bn, const std::string &why) {
     if (remarked.insert(bn).second)
-      remarkNotFused(bn, why);
+      remarkNotFusedAs(bn, "batchnorm + add + relu", why);
   }
 
   void fuse(dl::AddOp add) {

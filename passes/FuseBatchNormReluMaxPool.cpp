@@ -199,7 +199,7 @@ struct FuseBatchNormReluMaxPoolPass
         NormPoolGroup group;
         std::string why = match(norm, group);
         if (!why.empty()) {
-          remarkNotFused(norm, why);
+          remarkNotFusedAs(norm, "batchnorm + relu + maxpool2d", why);
           continue;
         }
         remarkFused(norm,

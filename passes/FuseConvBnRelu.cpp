@@ -170,7 +170,7 @@ struct FuseConvBnReluPass
         BnReluGroup group;
         std::string why = match(bn, group);
         if (!why.empty()) {
-          remarkNotFused(bn, why);
+          remarkNotFusedAs(bn, "batchnorm + relu", why);
           continue;
         }
         remarkFused(

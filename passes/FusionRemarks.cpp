@@ -14,4 +14,9 @@ void remarkNotFused(mlir::Operation *op, const llvm::Twine &why) {
   op->emitRemark() << "not fused: " << why.str();
 }
 
+void remarkNotFusedAs(mlir::Operation *op, const llvm::Twine &fusion,
+                      const llvm::Twine &why) {
+  op->emitRemark() << "not fused as " << fusion.str() << ": " << why.str();
+}
+
 } // namespace dlc

@@ -21,6 +21,12 @@ void remarkFused(mlir::Operation *op, const llvm::Twine &what);
 /// Remark "not fused: <why>" on `op`.
 void remarkNotFused(mlir::Operation *op, const llvm::Twine &why);
 
+/// Remark "not fused as <fusion>: <why>" on `op`: for a candidate that
+/// another pass may still fuse otherwise (a batchnorm that feeds an add is
+/// not a batchnorm + relu, but may be a batchnorm + add + relu).
+void remarkNotFusedAs(mlir::Operation *op, const llvm::Twine &fusion,
+                      const llvm::Twine &why);
+
 } // namespace dlc
 
 #endif // DLC_PASSES_FUSIONREMARKS_H

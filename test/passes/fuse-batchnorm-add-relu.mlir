@@ -142,7 +142,7 @@ func.func @forward_only(%z: tensor<?x5xf64>, %g: tensor<5xf64>, %b: tensor<5xf64
 func.func @projection_gradient_used(%z1: tensor<?x5xf32>, %z2: tensor<?x5xf32>, %g: tensor<5xf32>, %b: tensor<5xf32>, %mm: tensor<5xf32>, %mv: tensor<5xf32>, %da: tensor<?x5xf32>) -> (tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>) attributes {dl.gradients} {
   // expected-remark @below {{fused: input + batchnorm + add + relu (training, shortcut from batchnorm_train): statistics pass, normalize+add+relu in one pass, fused backward}}
   %y1, %m1, %v1 = dl.batchnorm_train %z1, %g, %b, %mm, %mv {epsilon = 1.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
-  // expected-remark @below {{not fused: the add's gradient also feeds func.return}}
+  // expected-remark @below {{not fused as batchnorm + add + relu: the add's gradient also feeds func.return}}
   %y2, %m2, %v2 = dl.batchnorm_train %z2, %g, %b, %mm, %mv {epsilon = 1.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
   %s = dl.add %y1, %y2 : (tensor<?x5xf32>, tensor<?x5xf32>) -> tensor<?x5xf32>
   %a = dl.relu %s : (tensor<?x5xf32>) -> tensor<?x5xf32>
@@ -161,17 +161,17 @@ func.func @projection_gradient_used(%z1: tensor<?x5xf32>, %z2: tensor<?x5xf32>, 
 // CHECK: return
 func.func @not_fused(%z: tensor<?x5xf32>, %g: tensor<5xf32>, %b: tensor<5xf32>, %mm: tensor<5xf32>, %mv: tensor<5xf32>, %r: tensor<?x5xf32>) -> (tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>) attributes {dl.gradients} {
   // The sum is also returned.
-  // expected-remark @below {{not fused: add output feeds func.return, not relu}}
+  // expected-remark @below {{not fused as batchnorm + add + relu: add output feeds func.return, not relu}}
   %y1, %m1, %v1 = dl.batchnorm_train %z, %g, %b, %mm, %mv {epsilon = 1.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
   %s1 = dl.add %y1, %r : (tensor<?x5xf32>, tensor<?x5xf32>) -> tensor<?x5xf32>
   %a1 = dl.relu %s1 : (tensor<?x5xf32>) -> tensor<?x5xf32>
   // The batchnorm output is also returned.
-  // expected-remark @below {{not fused: batchnorm output also feeds func.return}}
+  // expected-remark @below {{not fused as batchnorm + add + relu: batchnorm output also feeds func.return}}
   %y2, %m2, %v2 = dl.batchnorm_train %z, %g, %b, %mm, %mv {epsilon = 2.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
   %s2 = dl.add %y2, %r : (tensor<?x5xf32>, tensor<?x5xf32>) -> tensor<?x5xf32>
   %a2 = dl.relu %s2 : (tensor<?x5xf32>) -> tensor<?x5xf32>
   // A sigmoid after the add, not a relu.
-  // expected-remark @below {{not fused: add output feeds sigmoid, not relu}}
+  // expected-remark @below {{not fused as batchnorm + add + relu: add output feeds sigmoid, not relu}}
   %y3, %m3, %v3 = dl.batchnorm_train %z, %g, %b, %mm, %mv {epsilon = 3.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
   %s3 = dl.add %y3, %r : (tensor<?x5xf32>, tensor<?x5xf32>) -> tensor<?x5xf32>
   %a3 = dl.sigmoid %s3 : (tensor<?x5xf32>) -> tensor<?x5xf32>
@@ -198,11 +198,11 @@ func.func @inference(%z: tensor<?x5xf32>, %g: tensor<5xf32>, %b: tensor<5xf32>, 
 // REMARKS: remark: fused: conv2d + batchnorm + conv2d + batchnorm + add + relu (training, projection shortcut)
 // REMARKS: remark: fused: input + batchnorm + add + relu (training, shortcut from input): statistics pass, normalize+add+relu in one pass, no backward
 // REMARKS: remark: fused: input + batchnorm + add + relu (training, shortcut from input): statistics pass, normalize+add+relu in one pass, no backward
-// REMARKS: remark: not fused: the add's gradient also feeds func.return
+// REMARKS: remark: not fused as batchnorm + add + relu: the add's gradient also feeds func.return
 // REMARKS: remark: fused: input + batchnorm + add + relu (training, shortcut from batchnorm_train)
-// REMARKS: remark: not fused: add output feeds func.return, not relu
-// REMARKS: remark: not fused: batchnorm output also feeds func.return
-// REMARKS: remark: not fused: add output feeds sigmoid, not relu
+// REMARKS: remark: not fused as batchnorm + add + relu: add output feeds func.return, not relu
+// REMARKS: remark: not fused as batchnorm + add + relu: batchnorm output also feeds func.return
+// REMARKS: remark: not fused as batchnorm + add + relu: add output feeds sigmoid, not relu
 // REMARKS-NOT: remark:
 
 // resnet_mini: the five batchnorms that feed the residual adds fuse (block

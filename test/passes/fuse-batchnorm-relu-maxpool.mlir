@@ -81,7 +81,7 @@ func.func @forward_only(%z: tensor<?x4x4x2xf32>, %g: tensor<2xf32>, %b: tensor<2
 // CHECK-NEXT: dl.batchnorm_relu_train_grad %arg0
 // CHECK-NOT: batchnorm_relu_maxpool
 func.func @overlapping(%z: tensor<?x7x7x2xf32>, %g: tensor<2xf32>, %b: tensor<2xf32>, %dp: tensor<?x3x3x2xf32>) -> (tensor<?x3x3x2xf32>, tensor<?x7x7x2xf32>) attributes {dl.gradients} {
-  // expected-remark @below {{not fused: pooling windows overlap (strides < pool_size)}}
+  // expected-remark @below {{not fused as batchnorm + relu + maxpool2d: pooling windows overlap (strides < pool_size)}}
   %a, %mean, %var = dl.batchnorm_relu_train %z, %g, %b {epsilon = 1.000000e-03 : f64} : (tensor<?x7x7x2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<?x7x7x2xf32>, tensor<2xf32>, tensor<2xf32>)
   %p = dl.maxpool2d %a {pad = array<i64: 0, 0, 0, 0>, pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>} : (tensor<?x7x7x2xf32>) -> tensor<?x3x3x2xf32>
   %da = dl.maxpool2d_grad %a, %p, %dp {pad = array<i64: 0, 0, 0, 0>, pool_size = array<i64: 3, 3>, strides = array<i64: 2, 2>} : (tensor<?x7x7x2xf32>, tensor<?x3x3x2xf32>, tensor<?x3x3x2xf32>) -> tensor<?x7x7x2xf32>
@@ -94,7 +94,7 @@ func.func @overlapping(%z: tensor<?x7x7x2xf32>, %g: tensor<2xf32>, %b: tensor<2x
 // CHECK: dl.batchnorm_relu_train %arg0
 // CHECK-NOT: batchnorm_relu_maxpool
 func.func @other_user(%z: tensor<?x4x4x2xf32>, %g: tensor<2xf32>, %b: tensor<2xf32>) -> (tensor<?x2x2x2xf32>, tensor<?x4x4x2xf32>) attributes {dl.gradients} {
-  // expected-remark @below {{not fused: relu output feeds add, not only maxpool2d}}
+  // expected-remark @below {{not fused as batchnorm + relu + maxpool2d: relu output feeds add, not only maxpool2d}}
   %a, %mean, %var = dl.batchnorm_relu_train %z, %g, %b {epsilon = 1.000000e-03 : f64} : (tensor<?x4x4x2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<?x4x4x2xf32>, tensor<2xf32>, tensor<2xf32>)
   %p = dl.maxpool2d %a {pad = array<i64: 0, 0, 0, 0>, pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x4x4x2xf32>) -> tensor<?x2x2x2xf32>
   %s = dl.add %a, %z : (tensor<?x4x4x2xf32>, tensor<?x4x4x2xf32>) -> tensor<?x4x4x2xf32>
@@ -107,7 +107,7 @@ func.func @other_user(%z: tensor<?x4x4x2xf32>, %g: tensor<2xf32>, %b: tensor<2xf
 // CHECK: dl.maxpool2d_grad %
 // CHECK-NOT: batchnorm_relu_maxpool
 func.func @scatter_used(%z: tensor<?x4x4x2xf32>, %g: tensor<2xf32>, %b: tensor<2xf32>, %dp: tensor<?x2x2x2xf32>) -> (tensor<?x2x2x2xf32>, tensor<?x4x4x2xf32>, tensor<?x4x4x2xf32>) attributes {dl.gradients} {
-  // expected-remark @below {{not fused: maxpool2d gradient feeds more than the batchnorm gradient}}
+  // expected-remark @below {{not fused as batchnorm + relu + maxpool2d: maxpool2d gradient feeds more than the batchnorm gradient}}
   %a, %mean, %var = dl.batchnorm_relu_train %z, %g, %b {epsilon = 1.000000e-03 : f64} : (tensor<?x4x4x2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<?x4x4x2xf32>, tensor<2xf32>, tensor<2xf32>)
   %p = dl.maxpool2d %a {pad = array<i64: 0, 0, 0, 0>, pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x4x4x2xf32>) -> tensor<?x2x2x2xf32>
   %da = dl.maxpool2d_grad %a, %p, %dp {pad = array<i64: 0, 0, 0, 0>, pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x4x4x2xf32>, tensor<?x2x2x2xf32>, tensor<?x2x2x2xf32>) -> tensor<?x4x4x2xf32>
@@ -128,9 +128,9 @@ func.func @predict(%z: tensor<?x4x4x2xf32>, %g: tensor<2xf32>, %b: tensor<2xf32>
 // REMARKS: remark: fused: batchnorm + relu + maxpool2d (training): statistics pass, then relu and the window maxima in one pass; argmax recomputed in the backward, no indices kept
 // REMARKS: remark: fused: batchnorm + relu + maxpool2d (training)
 // REMARKS: remark: fused: batchnorm + relu + maxpool2d (training): {{.*}}; no backward
-// REMARKS: remark: not fused: pooling windows overlap (strides < pool_size)
-// REMARKS: remark: not fused: relu output feeds add, not only maxpool2d
-// REMARKS: remark: not fused: maxpool2d gradient feeds more than the batchnorm gradient
+// REMARKS: remark: not fused as batchnorm + relu + maxpool2d: pooling windows overlap (strides < pool_size)
+// REMARKS: remark: not fused as batchnorm + relu + maxpool2d: relu output feeds add, not only maxpool2d
+// REMARKS: remark: not fused as batchnorm + relu + maxpool2d: maxpool2d gradient feeds more than the batchnorm gradient
 // REMARKS-NOT: remark:
 
 // fashion_cnn: both conv-batchnorm-relu-maxpool stages fuse in the training

@@ -103,22 +103,22 @@ func.func @forward_only(%z: tensor<?x2x5xf64>, %g: tensor<5xf64>, %b: tensor<5xf
 // CHECK: return
 func.func @not_fused(%z: tensor<?x5xf32>, %g: tensor<5xf32>, %b: tensor<5xf32>, %mm: tensor<5xf32>, %mv: tensor<5xf32>, %s: tensor<?x5xf32>, %da: tensor<?x5xf32>) -> (tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<5xf32>) attributes {dl.gradients} {
   // A residual block: batchnorm, then add.
-  // expected-remark @below {{not fused: batchnorm output feeds add, not relu}}
+  // expected-remark @below {{not fused as batchnorm + relu: batchnorm output feeds add, not relu}}
   %y1, %m1, %v1 = dl.batchnorm_train %z, %g, %b, %mm, %mv {epsilon = 1.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
   %sum = dl.add %y1, %s : (tensor<?x5xf32>, tensor<?x5xf32>) -> tensor<?x5xf32>
   %a1 = dl.relu %sum : (tensor<?x5xf32>) -> tensor<?x5xf32>
   // The batchnorm output is also returned.
-  // expected-remark @below {{not fused: batchnorm output feeds func.return, not relu}}
+  // expected-remark @below {{not fused as batchnorm + relu: batchnorm output feeds func.return, not relu}}
   %y2, %m2, %v2 = dl.batchnorm_train %z, %g, %b, %mm, %mv {epsilon = 2.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
   %a2 = dl.relu %y2 : (tensor<?x5xf32>) -> tensor<?x5xf32>
   // The relu gradient has a second user.
-  // expected-remark @below {{not fused: relu gradient feeds more than the batchnorm gradient}}
+  // expected-remark @below {{not fused as batchnorm + relu: relu gradient feeds more than the batchnorm gradient}}
   %y3, %m3, %v3 = dl.batchnorm_train %z, %g, %b, %mm, %mv {epsilon = 3.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
   %a3 = dl.relu %y3 : (tensor<?x5xf32>) -> tensor<?x5xf32>
   %dy3 = dl.relu_grad %y3, %a3, %da : (tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>) -> tensor<?x5xf32>
   %dz3, %dg3, %db3, %dmm3, %dmv3 = dl.batchnorm_train_grad %z, %g, %b, %mm, %mv, %y3, %m3, %v3, %dy3 {epsilon = 3.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<?x5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>)
   // A sigmoid, not a relu.
-  // expected-remark @below {{not fused: batchnorm output feeds sigmoid, not relu}}
+  // expected-remark @below {{not fused as batchnorm + relu: batchnorm output feeds sigmoid, not relu}}
   %y4, %m4, %v4 = dl.batchnorm_train %z, %g, %b, %mm, %mv {epsilon = 4.000000e-03 : f64, momentum = 9.900000e-01 : f64} : (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) -> (tensor<?x5xf32>, tensor<5xf32>, tensor<5xf32>)
   %a4 = dl.sigmoid %y4 : (tensor<?x5xf32>) -> tensor<?x5xf32>
   return %a1, %a2, %y2, %dy3, %a4, %dg3 : tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<?x5xf32>, tensor<5xf32>
@@ -137,10 +137,10 @@ func.func @inference(%z: tensor<?x5xf32>, %g: tensor<5xf32>, %b: tensor<5xf32>, 
 // REMARKS: remark: fused: conv2d + batchnorm + relu (training)
 // REMARKS: remark: fused: dense + batchnorm + relu (training)
 // REMARKS: remark: fused: input + batchnorm + relu (training): statistics pass, normalize+relu in one pass, no backward
-// REMARKS: remark: not fused: batchnorm output feeds add, not relu
-// REMARKS: remark: not fused: batchnorm output feeds func.return, not relu
-// REMARKS: remark: not fused: relu gradient feeds more than the batchnorm gradient
-// REMARKS: remark: not fused: batchnorm output feeds sigmoid, not relu
+// REMARKS: remark: not fused as batchnorm + relu: batchnorm output feeds add, not relu
+// REMARKS: remark: not fused as batchnorm + relu: batchnorm output feeds func.return, not relu
+// REMARKS: remark: not fused as batchnorm + relu: relu gradient feeds more than the batchnorm gradient
+// REMARKS: remark: not fused as batchnorm + relu: batchnorm output feeds sigmoid, not relu
 // REMARKS-NOT: remark:
 
 // The spec's fashion_cnn: both conv-batchnorm-relu stages fuse in @M_grad
@@ -167,4 +167,4 @@ func.func @inference(%z: tensor<?x5xf32>, %g: tensor<5xf32>, %b: tensor<5xf32>, 
 // feed the residual add do not (-dl-fuse-batchnorm-add-relu fuses those).
 // RESNET-DAG: /{{.*}}resnet_mini.dl:16:12: remark: batchnorm: fused: conv2d + batchnorm + relu (training)
 // RESNET-DAG: /{{.*}}resnet_mini.dl:4:12: remark: residual.batchnorm: fused: conv2d + batchnorm + relu (training)
-// RESNET-DAG: /{{.*}}resnet_mini.dl:6:7: remark: residual.batchnorm_1: not fused: batchnorm output feeds add, not relu
+// RESNET-DAG: /{{.*}}resnet_mini.dl:6:7: remark: residual.batchnorm_1: not fused as batchnorm + relu: batchnorm output feeds add, not relu
