@@ -86,6 +86,14 @@ std::string cppStringLiteral(const std::string &text);
 /// "1.0e-07", "__builtin_inf()", "__builtin_nan(\"\")").
 std::string cppDoubleLiteral(double value);
 
+/// The type of value `id` of `program`, or null when there is no such value.
+const TensorInfo *kernelValueType(const KernelProgram &program, int id);
+
+/// The channel count C of the call's first operand x[..., C], or 0 when it
+/// has none (no operands, no shape, a non-positive last dimension).
+int64_t firstOperandChannels(const KernelProgram &program,
+                             const KernelCall &call);
+
 /// The code of a call its emitter cannot make (shapes or operand counts
 /// that do not fit the op): a static_assert that stops the host compiler
 /// with "dlc: <op> (<location>) <id>: <why>" instead of a wrong program.

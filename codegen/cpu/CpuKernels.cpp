@@ -25,6 +25,22 @@ const CpuKernelRegistry &cpuKernels() {
   return registry;
 }
 
+const TensorInfo *kernelValueType(const KernelProgram &program, int id) {
+  if (id < 0 || static_cast<size_t>(id) >= program.values.size())
+    return nullptr;
+  return &program.values[id].type;
+}
+
+int64_t firstOperandChannels(const KernelProgram &program,
+                             const KernelCall &call) {
+  if (call.operands.empty())
+    return 0;
+  const TensorInfo *x = kernelValueType(program, call.operands[0]);
+  if (!x || x->shape.empty() || x->shape.back() <= 0)
+    return 0;
+  return x->shape.back();
+}
+
 std::string cppDoubleLiteral(double value) {
   if (std::isnan(value))
     return "__builtin_nan(\"\")";

@@ -94,17 +94,11 @@ bool allResultsUnused(const CpuKernelArgs &args) {
 // Shapes
 //===----------------------------------------------------------------------===//
 
-const TensorInfo *valueType(const CpuKernelArgs &args, int id) {
-  if (id < 0 || static_cast<size_t>(id) >= args.program.values.size())
-    return nullptr;
-  return &args.program.values[id].type;
-}
-
 /// The type of operand `i`, or null if there is no such value.
 const TensorInfo *operandType(const CpuKernelArgs &args, size_t i) {
   if (i >= args.call.operands.size())
     return nullptr;
-  return valueType(args, args.call.operands[i]);
+  return kernelValueType(args.program, args.call.operands[i]);
 }
 
 /// Elements of a per-example shape with positive dimensions; -1 otherwise.
@@ -245,7 +239,8 @@ CpuKernelCode emitConcat(const CpuKernelArgs &args) {
   if (count == 0 || !checkOpArity(args, grad, count, 1, count, what))
     return malformed(args, what.empty() ? "expects at least one input" : what);
   const TensorInfo *result =
-      grad ? operandType(args, count) : valueType(args, args.call.results[0]);
+      grad ? operandType(args, count)
+           : kernelValueType(args.program, args.call.results[0]);
   if (!result)
     return malformed(args, "result is not a value");
   const Shape &shape = result->shape;
@@ -290,7 +285,8 @@ CpuKernelCode emitConcat(const CpuKernelArgs &args) {
 /// A spatial op's x[H, W, C] and y, both rank 3 with positive dimensions.
 bool spatialShapes(const CpuKernelArgs &args, bool grad, Shape &x, Shape &y) {
   const TensorInfo *out =
-      grad ? operandType(args, 1) : valueType(args, args.call.results[0]);
+      grad ? operandType(args, 1)
+           : kernelValueType(args.program, args.call.results[0]);
   if (!out)
     return false;
   x = operandType(args, 0)->shape;

@@ -57,22 +57,6 @@ bool layoutOf(const std::string &op, NormAddLayout &layout) {
   return true;
 }
 
-const TensorInfo *valueType(const KernelProgram &program, int id) {
-  if (id < 0 || static_cast<size_t>(id) >= program.values.size())
-    return nullptr;
-  return &program.values[id].type;
-}
-
-/// x[..., C]'s channel count C, or 0 when the call has no such operand.
-int64_t channelsOf(const KernelProgram &program, const KernelCall &call) {
-  if (call.operands.empty())
-    return 0;
-  const TensorInfo *x = valueType(program, call.operands[0]);
-  if (!x || x->shape.empty() || x->shape.back() <= 0)
-    return 0;
-  return x->shape.back();
-}
-
 /// Checks the call's operand and result counts and shapes; fills the
 /// per-example rows, channels and number of output gradients, or says
 /// what is wrong.
@@ -92,8 +76,8 @@ bool checkShapes(const CpuKernelArgs &args, const NormAddLayout &layout,
     return false;
   }
   gradients = static_cast<int64_t>(operands - fixed);
-  const TensorInfo *x = valueType(args.program, call.operands[0]);
-  channels = channelsOf(args.program, call);
+  const TensorInfo *x = kernelValueType(args.program, call.operands[0]);
+  channels = firstOperandChannels(args.program, call);
   int64_t count = x ? checkedElementCount(x->shape) : -1;
   if (!x || !x->batched || channels <= 0 || count <= 0 ||
       x->elementType == ElementType::I32) {
@@ -107,7 +91,7 @@ bool checkShapes(const CpuKernelArgs &args, const NormAddLayout &layout,
     }
   rows = count / channels;
   for (size_t i = 1; i < operands; ++i) {
-    const TensorInfo *operand = valueType(args.program, call.operands[i]);
+    const TensorInfo *operand = kernelValueType(args.program, call.operands[i]);
     bool perChannel = i < fixed && layout.operands[i] == 'c';
     if (!operand || operand->elementType != x->elementType ||
         (perChannel ? operand->shape != Shape{channels} || operand->batched
@@ -168,7 +152,7 @@ CpuKernelCode emitFusedNormAdd(const CpuKernelArgs &args) {
 
 int64_t fusedNormAddWorkspace(const KernelProgram &program,
                               const KernelCall &call, int) {
-  int64_t channels = channelsOf(program, call);
+  int64_t channels = firstOperandChannels(program, call);
   return channels > 0 ? dlk::fusedNormAddWorkspaceBytes(channels) : 0;
 }
 

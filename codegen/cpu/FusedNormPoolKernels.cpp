@@ -35,12 +35,6 @@ bool isGradient(const KernelCall &call) {
   return call.op == "batchnorm_relu_maxpool_train_grad";
 }
 
-const TensorInfo *typeOf(const KernelProgram &program, int value) {
-  if (value < 0 || static_cast<size_t>(value) >= program.values.size())
-    return nullptr;
-  return &program.values[value].type;
-}
-
 /// A batched float [H, W, C] tensor of positive dimensions.
 bool isImage(const TensorInfo *type) {
   if (!type || !type->batched || type->shape.size() != 3 ||
@@ -56,9 +50,11 @@ bool isImage(const TensorInfo *type) {
 const TensorInfo *pooledOf(const KernelProgram &program,
                            const KernelCall &call) {
   if (isGradient(call))
-    return call.operands.size() == 6 ? typeOf(program, call.operands[5])
-                                     : nullptr;
-  return call.results.empty() ? nullptr : typeOf(program, call.results[0]);
+    return call.operands.size() == 6
+               ? kernelValueType(program, call.operands[5])
+               : nullptr;
+  return call.results.empty() ? nullptr
+                              : kernelValueType(program, call.results[0]);
 }
 
 /// Checks the call's operands, results and attributes; fills `dims`, or
@@ -69,14 +65,14 @@ std::string checkCall(const KernelProgram &program, const KernelCall &call,
   const size_t operands = grad ? 6 : 3;
   if (call.operands.size() != operands || call.results.size() != 3)
     return "expects " + std::to_string(operands) + " operands and 3 results";
-  const TensorInfo *x = typeOf(program, call.operands[0]);
+  const TensorInfo *x = kernelValueType(program, call.operands[0]);
   const TensorInfo *y = pooledOf(program, call);
   if (!isImage(x) || !isImage(y) || y->elementType != x->elementType ||
       y->shape[2] != x->shape[2])
     return "expects a float x[H, W, C] and a pooled tensor of its channels";
   const int64_t channels = x->shape[2];
   for (size_t i = 1; i < (grad ? 5u : 3u); ++i) {
-    const TensorInfo *param = typeOf(program, call.operands[i]);
+    const TensorInfo *param = kernelValueType(program, call.operands[i]);
     if (!param || param->batched || param->shape != Shape{channels} ||
         param->elementType != x->elementType)
       return "expects per-channel operands of shape [C]";

@@ -42,22 +42,6 @@ FusedNormArity arityOf(const std::string &op) {
   return {3, 3};
 }
 
-const TensorInfo *valueType(const KernelProgram &program, int id) {
-  if (id < 0 || static_cast<size_t>(id) >= program.values.size())
-    return nullptr;
-  return &program.values[id].type;
-}
-
-/// x[..., C]'s channel count C, or 0 when the call has no such operand.
-int64_t channelsOf(const KernelProgram &program, const KernelCall &call) {
-  if (call.operands.empty())
-    return 0;
-  const TensorInfo *x = valueType(program, call.operands[0]);
-  if (!x || x->shape.empty() || x->shape.back() <= 0)
-    return 0;
-  return x->shape.back();
-}
-
 /// Checks the call's shapes; fills the per-example rows and channels, or
 /// says what is wrong.
 bool checkShapes(const CpuKernelArgs &args, int64_t &rows, int64_t &channels,
@@ -72,8 +56,8 @@ bool checkShapes(const CpuKernelArgs &args, int64_t &rows, int64_t &channels,
           std::to_string(arity.results) + " results";
     return false;
   }
-  const TensorInfo *x = valueType(args.program, call.operands[0]);
-  channels = channelsOf(args.program, call);
+  const TensorInfo *x = kernelValueType(args.program, call.operands[0]);
+  channels = firstOperandChannels(args.program, call);
   int64_t count = x ? checkedElementCount(x->shape) : -1;
   if (!x || !x->batched || channels <= 0 || count <= 0 ||
       x->elementType == ElementType::I32) {
@@ -88,7 +72,7 @@ bool checkShapes(const CpuKernelArgs &args, int64_t &rows, int64_t &channels,
   rows = count / channels;
   // gamma, beta (and mean, var for the gradient) are [C]; dy is x's type.
   for (size_t i = 1; i < arity.operands; ++i) {
-    const TensorInfo *operand = valueType(args.program, call.operands[i]);
+    const TensorInfo *operand = kernelValueType(args.program, call.operands[i]);
     bool perExample = i == 5;
     if (!operand || operand->elementType != x->elementType ||
         (perExample ? operand->shape != x->shape || !operand->batched
@@ -122,7 +106,7 @@ CpuKernelCode emitFusedNormalization(const CpuKernelArgs &args) {
 
 int64_t fusedNormalizationWorkspace(const KernelProgram &program,
                                     const KernelCall &call, int) {
-  int64_t channels = channelsOf(program, call);
+  int64_t channels = firstOperandChannels(program, call);
   return channels > 0 ? dlk::normalizationWorkspaceBytes(channels) : 0;
 }
 

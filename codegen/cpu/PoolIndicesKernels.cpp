@@ -17,12 +17,6 @@
 namespace dlc::codegen {
 namespace {
 
-const TensorInfo *typeOf(const KernelProgram &program, int value) {
-  if (value < 0 || static_cast<size_t>(value) >= program.values.size())
-    return nullptr;
-  return &program.values[value].type;
-}
-
 /// A batched [H, W, C] tensor of non-negative dimensions.
 bool isImage(const TensorInfo *type) {
   if (!type || !type->batched || type->shape.size() != 3)
@@ -80,11 +74,11 @@ CpuKernelCode emitPoolIndices(const CpuKernelArgs &args) {
                                    " operand(s) and " +
                                    std::to_string(results) + " result(s)");
   const TensorInfo *x =
-      typeOf(args.program, grad ? call.results[0] : call.operands[0]);
+      kernelValueType(args.program, grad ? call.results[0] : call.operands[0]);
   const TensorInfo *y =
-      typeOf(args.program, grad ? call.operands[1] : call.results[0]);
+      kernelValueType(args.program, grad ? call.operands[1] : call.results[0]);
   const TensorInfo *indices =
-      typeOf(args.program, grad ? call.operands[0] : call.results[1]);
+      kernelValueType(args.program, grad ? call.operands[0] : call.results[1]);
   if (!isImage(x) || !isImage(y) || !isImage(indices) ||
       x->elementType == ElementType::I32 || y->elementType != x->elementType ||
       indices->elementType != ElementType::I32 || indices->shape != y->shape)

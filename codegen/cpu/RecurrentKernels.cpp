@@ -29,12 +29,6 @@ struct RecurrentCall {
   std::string error; ///< empty when the call is well formed
 };
 
-const TensorInfo *valueType(const KernelProgram &program, int id) {
-  if (id < 0 || static_cast<size_t>(id) >= program.values.size())
-    return nullptr;
-  return &program.values[id].type;
-}
-
 bool isFloat(const TensorInfo &type) {
   return type.elementType != ElementType::I32;
 }
@@ -61,18 +55,20 @@ RecurrentCall readCall(const KernelProgram &program, const KernelCall &call) {
     return rc;
   }
   for (int id : call.operands)
-    if (!valueType(program, id) || !isFloat(*valueType(program, id))) {
+    if (!kernelValueType(program, id) ||
+        !isFloat(*kernelValueType(program, id))) {
       rc.error = "has an operand that is not a float value of the program";
       return rc;
     }
   for (int id : call.results)
-    if (!valueType(program, id) || !isFloat(*valueType(program, id))) {
+    if (!kernelValueType(program, id) ||
+        !isFloat(*kernelValueType(program, id))) {
       rc.error = "has a result that is not a float value of the program";
       return rc;
     }
-  const TensorInfo &x = *valueType(program, call.operands[0]);
-  const TensorInfo &w = *valueType(program, call.operands[1]);
-  const TensorInfo &rw = *valueType(program, call.operands[2]);
+  const TensorInfo &x = *kernelValueType(program, call.operands[0]);
+  const TensorInfo &w = *kernelValueType(program, call.operands[1]);
+  const TensorInfo &rw = *kernelValueType(program, call.operands[2]);
   if (!x.batched || x.shape.size() != 2 || x.shape[0] < 1 || x.shape[1] < 1) {
     rc.error = "expects x of per-example shape [T, D]";
     return rc;
@@ -101,7 +97,7 @@ RecurrentCall readCall(const KernelProgram &program, const KernelCall &call) {
   }
   if (hasBias) {
     Shape wanted = rc.gates == 4 ? Shape{width} : Shape{2, width};
-    const TensorInfo &b = *valueType(program, call.operands[3]);
+    const TensorInfo &b = *kernelValueType(program, call.operands[3]);
     if (b.shape != wanted) {
       rc.error = "expects bias" + formatShape(wanted) + ", got " +
                  formatShape(b.shape);
@@ -117,7 +113,7 @@ RecurrentCall readCall(const KernelProgram &program, const KernelCall &call) {
   else
     outputs = {call.results[0]};
   for (int id : outputs) {
-    const TensorInfo &y = *valueType(program, id);
+    const TensorInfo &y = *kernelValueType(program, id);
     if (!y.batched || y.shape != yShape) {
       rc.error = "expects an output of per-example shape " +
                  formatShape(yShape) + ", got " + formatShape(y.shape);
@@ -127,8 +123,8 @@ RecurrentCall readCall(const KernelProgram &program, const KernelCall &call) {
   if (rc.grad) {
     // Gradients have their operand's type.
     for (size_t i = 0; i < results; ++i) {
-      const TensorInfo &r = *valueType(program, call.results[i]);
-      const TensorInfo &o = *valueType(program, call.operands[i]);
+      const TensorInfo &r = *kernelValueType(program, call.results[i]);
+      const TensorInfo &o = *kernelValueType(program, call.operands[i]);
       if (r.shape != o.shape || r.batched != o.batched) {
         rc.error = "has gradient " + std::to_string(i) +
                    " not shaped like its operand";
