@@ -7,7 +7,7 @@
 // constant and calls the kernel template:
 //
 //   static constexpr dlk::Conv2dDims k17_dims{/*h=*/14, ...};
-//   dlk::conv2d<T>(n, k17_dims, x, kernel, bias, y, workspace);
+//   dlk::conv2d<T>(n, k17_dims, x, kernel, bias, y);
 //
 // A missing bias (use_bias = false: the forward op has one operand fewer,
 // its gradient one result fewer) is passed as nullptr. A call whose shapes
@@ -401,9 +401,22 @@ std::string describe(ConvOp op, const CallShapes &s, const Attrs &attrs,
   return "is not a convolution op";
 }
 
-bool usesWorkspace(ConvOp op) {
-  return op == ConvOp::Conv1d || op == ConvOp::Conv2d ||
-         op == ConvOp::Conv2dTranspose || op == ConvOp::SeparableConv2d;
+/// Whether the kernel (the gradient with `grad`) takes a workspace: the
+/// convolutions' input gradient stores its columns (conv2d_grad, and
+/// conv2d_transpose's forward, which is that product); their forward
+/// product and kernel gradient read the columns straight from the input.
+bool usesWorkspace(ConvOp op, bool grad) {
+  switch (op) {
+  case ConvOp::Conv1d:
+  case ConvOp::Conv2d:
+    return grad;
+  case ConvOp::Conv2dTranspose:
+    return !grad;
+  case ConvOp::SeparableConv2d:
+    return true;
+  default:
+    return false;
+  }
 }
 
 /// The descriptor of `call`, or an error.
@@ -451,7 +464,7 @@ template <ConvOp Op, bool Grad> CpuKernelCode emitCall(const CpuKernelArgs &a) {
   } else {
     args.push_back(a.results[0]);
   }
-  if (usesWorkspace(Op))
+  if (usesWorkspace(Op, Grad))
     args.push_back(desc.workspaceElements > 0 ? a.workspace : "nullptr");
   code.statement = "dlk::" + kernel + "<T>(n, " + dims;
   for (const std::string &arg : args)
@@ -465,7 +478,8 @@ int64_t workspaceBytes(const KernelProgram &program, const KernelCall &call,
                        int elementBytes) {
   CallShapes shapes;
   Descriptor desc;
-  if (!describeCall(program, call, Op, Grad, shapes, desc).empty() ||
+  if (!usesWorkspace(Op, Grad) ||
+      !describeCall(program, call, Op, Grad, shapes, desc).empty() ||
       elementBytes <= 0)
     return 0;
   int64_t bytes = checkedMul(desc.workspaceElements, elementBytes);
@@ -477,10 +491,10 @@ template <ConvOp Op> void add(CpuKernelRegistry &registry) {
   forward.emit = emitCall<Op, false>;
   CpuKernel gradient;
   gradient.emit = emitCall<Op, true>;
-  if (usesWorkspace(Op)) {
+  if (usesWorkspace(Op, false))
     forward.workspaceBytes = workspaceBytes<Op, false>;
+  if (usesWorkspace(Op, true))
     gradient.workspaceBytes = workspaceBytes<Op, true>;
-  }
   // What the gradient kernel reads (codegen/cpu/OperandUse.h).
   switch (Op) {
   case ConvOp::SeparableConv2d:

@@ -95,7 +95,7 @@ int64_t fusedWorkspaceBytes(const KernelProgram &program, const FusedCall &f,
   if (columns < 0)
     return -1;
   if (!grad)
-    return catalog == "conv2d" ? columns : 0;
+    return 0; // the forward GEMM reads the columns straight from x
   int64_t scratch = 0;
   if (!f.linear)
     scratch = checkedMul(checkedMul(program.maxBatch, f.desc.outputElements),
@@ -139,9 +139,6 @@ template <bool Grad> CpuKernelCode emitFused(const CpuKernelArgs &a) {
     args.push_back(a.workspace);
   } else {
     args.push_back(a.results[0]);
-    if (catalog == "conv2d")
-      args.push_back(fused.desc.workspaceElements > 0 ? a.workspace
-                                                      : "nullptr");
   }
   code.statement = "dlk::" + a.call.op + "<T, " + fused.activation + ">(n, " +
                    dims + ", " + doubleLiteral(fused.alpha);

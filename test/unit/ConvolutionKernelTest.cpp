@@ -32,6 +32,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <unistd.h>
+
 using namespace dlc;
 using namespace dlc::codegen;
 using dlc::ref::RefTensor;
@@ -279,12 +281,15 @@ std::string expectedStatement(const Built &b, const KernelCall &call,
   } else {
     s += ", y";
   }
+  // The kernels that take a workspace: the input gradients' columns
+  // (conv1d/conv2d gradient, conv2d_transpose forward) and
+  // separable_conv2d's intermediate.
+  const bool takesWorkspace =
+      call.op == "conv2d_grad" || call.op == "conv1d_grad" ||
+      call.op == "conv2d_transpose" || call.op.rfind("separable", 0) == 0;
   if (workspace)
     s += ", ws";
-  else if (call.op.find("conv2d") != std::string::npos &&
-           call.op.find("depthwise") == std::string::npos)
-    s += ", nullptr";
-  else if (call.op.rfind("conv1d", 0) == 0)
+  else if (takesWorkspace)
     s += ", nullptr";
   return s + ");";
 }
@@ -381,14 +386,14 @@ void runKernel(const std::string &op, bool grad, int64_t n,
       dlk::conv1d_grad<T>(n, d, p.x, p.p0, p.bias, p.y, p.dy, p.dx, p.dp0,
                           p.dbias, p.ws);
     else if (op == "conv2d")
-      dlk::conv2d<T>(n, d, p.x, p.p0, p.bias, p.y, p.ws);
+      dlk::conv2d<T>(n, d, p.x, p.p0, p.bias, p.y);
     else
-      dlk::conv1d<T>(n, d, p.x, p.p0, p.bias, p.y, p.ws);
+      dlk::conv1d<T>(n, d, p.x, p.p0, p.bias, p.y);
   } else if (op == "conv2d_transpose") {
     auto d = toDims<dlk::Conv2dTransposeDims>(dims);
     if (grad)
       dlk::conv2d_transpose_grad<T>(n, d, p.x, p.p0, p.bias, p.y, p.dy, p.dx,
-                                    p.dp0, p.dbias, p.ws);
+                                    p.dp0, p.dbias);
     else
       dlk::conv2d_transpose<T>(n, d, p.x, p.p0, p.bias, p.y, p.ws);
   } else if (op == "depthwise_conv2d") {
@@ -497,7 +502,12 @@ template <typename T> void checkCase(const Case &c, std::mt19937 &rng) {
   std::vector<int64_t> fdims = parseDims(fcode.declarations);
   std::vector<int64_t> gdims = parseDims(gcode.declarations);
   EXPECT_EQ(fdims, gdims);
-  EXPECT_EQ(fws, gws);
+  if (c.op == "conv2d" || c.op == "conv1d") {
+    EXPECT_EQ(fws, 0) << "the forward reads its columns straight from x";
+  }
+  if (c.op == "conv2d_transpose") {
+    EXPECT_EQ(gws, 0) << "the gradient reads its columns straight from dy";
+  }
 
   // Forward.
   Buffer<T> x = batchedInput<T>(inputs[0], c.maxBatch);
@@ -619,6 +629,42 @@ TEST(ConvolutionKernels, LargerShapesMatchReference) {
   checkCase<double>(depthwise, rng);
 }
 
+TEST(ConvolutionKernels, DirectKernelsMatchReference) {
+  // Shapes that take the direct forward and kernel-gradient kernels
+  // (DirectConv.h) through each tile shape: channels a multiple of 16, 12,
+  // 8 or 4, or fewer than 4; filters within one vector, a whole number of
+  // vectors, or a partial last panel; strides, dilation, uneven padding, a
+  // window of more than nine taps, groups, and n < maxBatch.
+  struct Shape4 {
+    Shape x;
+    int64_t filters;
+    Shape kernel, strides, dilation, pad;
+    int64_t groups;
+  };
+  const std::vector<Shape4> shapes{
+      {{7, 6, 16}, 16, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1},
+      {{6, 7, 12}, 20, {3, 3}, {2, 2}, {1, 1}, {0, 1, 1, 0}, 1},
+      {{8, 8, 8}, 33, {3, 2}, {1, 2}, {2, 1}, {2, 2, 1, 1}, 1},
+      {{6, 6, 4}, 5, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 1},
+      {{5, 6, 24}, 64, {3, 3}, {2, 1}, {1, 1}, {1, 0, 0, 1}, 1},
+      {{6, 5, 8}, 12, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 2},
+      // Few channels: packed column tiles forward, kernel-gradient tiles
+      // of rows across taps (17 and 25 rows: a partial last tile).
+      {{9, 9, 1}, 20, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 1},
+      {{7, 8, 3}, 33, {3, 3}, {2, 2}, {1, 2}, {1, 0, 2, 1}, 1},
+      {{6, 6, 2}, 7, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1},
+  };
+  std::mt19937 rng(11);
+  for (const Shape4 &s : shapes) {
+    Case c{"conv2d", s.x, {}, 3, 4, false};
+    c.attrs = {{"filters", s.filters}, {"kernel_size", s.kernel},
+               {"strides", s.strides}, {"dilation", s.dilation},
+               {"pad", s.pad},         {"groups", s.groups}};
+    checkCase<double>(c, rng);
+    checkCase<float>(c, rng);
+  }
+}
+
 TEST(ConvolutionKernels, MaxPoolGradientGoesToTheFirstMaximum) {
   // One window of four equal cells: all of dy goes to the first.
   dlk::Pool2dDims d{2, 2, 1, 1, 1, 2, 2, 2, 2, 0, 0};
@@ -630,20 +676,22 @@ TEST(ConvolutionKernels, MaxPoolGradientGoesToTheFirstMaximum) {
   EXPECT_EQ(dx[1] + dx[2] + dx[3], 0);
 }
 
-TEST(ConvolutionKernels, PointwiseConvNeedsNoWorkspace) {
+TEST(ConvolutionKernels, OnlyTheInputGradientOfAWindowedConvNeedsAWorkspace) {
   Case c{"conv2d", {5, 5, 4}, {}, 1, 8, false};
   c.attrs = {{"filters", int64_t(6)}, {"kernel_size", Shape{1, 1}}};
   Built b = build(c);
-  const CpuKernel &k = registry().at("conv2d");
-  EXPECT_EQ(k.workspaceBytes(b.program, b.forward, 4), 0);
+  // The forward never stores columns: it takes no workspace at all.
+  EXPECT_FALSE(registry().at("conv2d").workspaceBytes);
+  const CpuKernel &k = registry().at("conv2d_grad");
+  EXPECT_EQ(k.workspaceBytes(b.program, b.gradient, 4), 0); // pointwise
   c.attrs["kernel_size"] = Shape{3, 3};
   Built b3 = build(c);
   // 8 examples * 3 * 3 output cells * 3 * 3 * 4 columns * 8 bytes.
-  EXPECT_EQ(k.workspaceBytes(b3.program, b3.forward, 8), 8 * 9 * 36 * 8);
-  // The gradient emits the same statement shape with the workspace.
-  CpuKernelCode code =
-      registry().at("conv2d_grad").emit(argsFor(b3.program, b3.gradient, "k9"));
+  EXPECT_EQ(k.workspaceBytes(b3.program, b3.gradient, 8), 8 * 9 * 36 * 8);
+  CpuKernelCode code = k.emit(argsFor(b3.program, b3.gradient, "k9"));
   EXPECT_NE(code.statement.find(", ws);"), std::string::npos) << code.statement;
+  code = registry().at("conv2d").emit(argsFor(b3.program, b3.forward, "k8"));
+  EXPECT_NE(code.statement.find(", y);"), std::string::npos) << code.statement;
 }
 
 TEST(ConvolutionKernels, MalformedCallsEmitACompileError) {
@@ -658,7 +706,7 @@ TEST(ConvolutionKernels, MalformedCallsEmitACompileError) {
       code.statement.rfind("static_assert(sizeof(T) == 0, \"dlc: conv2d", 0),
       0u)
       << code.statement;
-  EXPECT_EQ(registry().at("conv2d").workspaceBytes(b.program, bad, 4), 0);
+  EXPECT_EQ(registry().at("conv2d_grad").workspaceBytes(b.program, bad, 4), 0);
   // An operand id outside the program.
   KernelCall outOfRange = b.gradient;
   outOfRange.operands[0] = 1000;
@@ -831,9 +879,10 @@ TEST(ConvolutionKernels, EmittedSnippetCompilesAndRuns) {
       "  const int threads = omp_get_max_threads();\n"
       "  const int64_t n = " +
       std::to_string(batch) + ";\n" + body + "  return 0;\n}\n";
+  // Named per process: the native build of this test may run beside it.
   std::string dir = ::testing::TempDir();
-  std::string source = dir + "/conv_snippet.cpp",
-              binary = dir + "/conv_snippet";
+  std::string stem = dir + "/conv_snippet_" + std::to_string(::getpid());
+  std::string source = stem + ".cpp", binary = stem;
   std::ofstream(source) << program;
   std::string compile = "g++ -std=c++17 -O3 -march=native -fopenmp -Wall "
                         "-Wextra -Werror -I" DLC_SOURCE_DIR " " +
@@ -853,6 +902,8 @@ TEST(ConvolutionKernels, EmittedSnippetCompilesAndRuns) {
   EXPECT_EQ(pclose(pipe), 0) << output;
   std::printf("%s", output.c_str()); // timings: reported, never asserted
   EXPECT_NE(output.find("conv2d 14x14x32->64"), std::string::npos) << output;
+  std::remove(source.c_str());
+  std::remove(binary.c_str());
 }
 
 } // namespace

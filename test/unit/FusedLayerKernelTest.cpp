@@ -295,8 +295,7 @@ template <typename Dims> Dims toDims(const std::vector<int64_t> &values) {
 
 /// The statement the emitter should give for `call` of case `c`.
 std::string expectedStatement(const Case &c, const Built &b,
-                              const KernelCall &call, bool grad,
-                              bool workspace) {
+                              const KernelCall &call, bool grad) {
   std::string s = "dlk::" + call.op + "<T, " +
                   activationEnumerator(c.activation) + ">(n, k1_dims, ";
   s += activationHasAlpha(c.activation)
@@ -310,9 +309,7 @@ std::string expectedStatement(const Case &c, const Built &b,
     s += bias ? ", dp1" : ", nullptr";
     s += ", ws";
   } else {
-    s += ", y";
-    if (c.layer == "conv2d")
-      s += workspace ? ", ws" : ", nullptr";
+    s += ", y"; // the forward takes no workspace
   }
   return s + ");";
 }
@@ -427,8 +424,7 @@ void runFused(const Case &c, bool grad, const std::vector<int64_t> &dims,
         dlk::fused_conv2d_grad<T, A>(c.n, d, alpha, p.x, p.kernel, p.bias, p.y,
                                      p.dy, p.dx, p.dkernel, p.dbias, p.ws);
       else
-        dlk::fused_conv2d<T, A>(c.n, d, alpha, p.x, p.kernel, p.bias, p.y,
-                                p.ws);
+        dlk::fused_conv2d<T, A>(c.n, d, alpha, p.x, p.kernel, p.bias, p.y);
     } else if (c.layer == "depthwise_conv2d") {
       auto d = toDims<dlk::DepthwiseConv2dDims>(dims);
       if (grad)
@@ -471,10 +467,8 @@ void checkCase(const Case &c, std::mt19937 &rng, unsigned skip) {
       gradientKernel.workspaceBytes
           ? gradientKernel.workspaceBytes(b.program, b.gradient, sizeof(T))
           : 0;
-  EXPECT_EQ(fcode.statement,
-            expectedStatement(c, b, b.forward, false, fbytes > 0));
-  EXPECT_EQ(gcode.statement,
-            expectedStatement(c, b, b.gradient, true, gbytes > 0));
+  EXPECT_EQ(fcode.statement, expectedStatement(c, b, b.forward, false));
+  EXPECT_EQ(gcode.statement, expectedStatement(c, b, b.gradient, true));
   EXPECT_EQ(fcode.declarations, gcode.declarations);
   std::vector<int64_t> dims = parseDims(fcode.declarations);
 
@@ -635,20 +629,17 @@ template <typename T> void checkBitIdentical() {
   for (auto *v : {&cx, &ck, &cb})
     for (T &e : *v)
       e = T(u(rng));
-  std::vector<unsigned char> ws(
-      size_t(dlk::convWorkspaceElements(c)) * sizeof(T) + 64);
   std::vector<T> cplain(size_t(n) * outSize), cfused(size_t(n) * outSize),
       crelu(size_t(n) * outSize);
-  dlk::conv2d<T>(n, c, cx.data(), ck.data(), cb.data(), cplain.data(),
-                 ws.data());
-  dlk::fused_conv2d<T, dlk::Activation::Linear>(
-      n, c, 0.0, cx.data(), ck.data(), cb.data(), cfused.data(), ws.data());
+  dlk::conv2d<T>(n, c, cx.data(), ck.data(), cb.data(), cplain.data());
+  dlk::fused_conv2d<T, dlk::Activation::Linear>(n, c, 0.0, cx.data(), ck.data(),
+                                                cb.data(), cfused.data());
   EXPECT_EQ(
       0, std::memcmp(cplain.data(), cfused.data(), cplain.size() * sizeof(T)));
   dlk::relu<T>(n, dlk::ElementwiseDims{int64_t(outSize), 0.0}, cplain.data(),
                crelu.data());
-  dlk::fused_conv2d<T, dlk::Activation::Relu>(
-      n, c, 0.0, cx.data(), ck.data(), cb.data(), cfused.data(), ws.data());
+  dlk::fused_conv2d<T, dlk::Activation::Relu>(n, c, 0.0, cx.data(), ck.data(),
+                                              cb.data(), cfused.data());
   EXPECT_EQ(0,
             std::memcmp(crelu.data(), cfused.data(), crelu.size() * sizeof(T)));
 }

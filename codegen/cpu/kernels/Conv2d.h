@@ -1,8 +1,12 @@
 //===- Conv2d.h - conv1d, conv2d, conv2d_transpose and their gradients ----===//
 //
-// Header-only C++17, namespace dlk. Each is im2col + GEMM (Im2col.h) over
-// chunks of the batch, with the column matrix in the caller's workspace
-// (convWorkspaceElements(dims) elements of T; none for a pointwise conv).
+// Header-only C++17, namespace dlk. Each is a GEMM over the convolution's
+// column matrix (Im2col.h). The forward product and the kernel gradient
+// read the columns straight from the input as the GEMM packs them (no
+// workspace); the input gradient (of conv2d, and so the forward of
+// conv2d_transpose) stores its columns, chunks of the batch at a time, in
+// the caller's workspace (convWorkspaceElements(dims) elements of T; none
+// for a pointwise conv) and adds them back with col2im.
 //
 // conv1d is conv2d of height 1 (kernel[k, C/G, F] is kernel[1, k, C/G, F]
 // in memory). conv2d_transpose x[H, W, C] -> y[OH, OW, F] with kernel
@@ -19,8 +23,8 @@
 #ifndef DLC_CODEGEN_CPU_KERNELS_CONV2D_H
 #define DLC_CODEGEN_CPU_KERNELS_CONV2D_H
 
+#include "codegen/cpu/kernels/ConvProducts.h"
 #include "codegen/cpu/kernels/Epilogue.h"
-#include "codegen/cpu/kernels/Im2col.h"
 
 #include <cstdint>
 
@@ -29,9 +33,8 @@ namespace dlk {
 /// y = conv2d(x, kernel) + bias (bias may be null: use_bias = false).
 template <typename T>
 void conv2d(int64_t n, const Conv2dDims &d, const T *x, const T *kernel,
-            const T *bias, T *y, unsigned char *workspace) {
-  conv_detail::convForwardData(n, d, x, kernel, y,
-                               reinterpret_cast<T *>(workspace));
+            const T *bias, T *y) {
+  conv_detail::convForwardData(n, d, x, kernel, y);
   if (bias)
     conv_detail::addBias(n * d.oh * d.ow, d.f, bias, y);
 }
@@ -48,7 +51,7 @@ void conv2d_grad(int64_t n, const Conv2dDims &d, const T *x, const T *kernel,
   if (dbias)
     conv_detail::biasGradient(n * d.oh * d.ow, d.f, dy, dbias);
   if (dkernel)
-    conv_detail::convBackwardFilter(n, d, x, dy, dkernel, col);
+    conv_detail::convBackwardFilter(n, d, x, dy, dkernel);
   if (dx)
     conv_detail::convBackwardData(n, d, dy, kernel, dx, col);
 }
@@ -57,10 +60,8 @@ void conv2d_grad(int64_t n, const Conv2dDims &d, const T *x, const T *kernel,
 /// applied to each output tile as the GEMM stores it.
 template <typename T, Activation A>
 void fused_conv2d(int64_t n, const Conv2dDims &d, double alpha, const T *x,
-                  const T *kernel, const T *bias, T *y,
-                  unsigned char *workspace) {
+                  const T *kernel, const T *bias, T *y) {
   conv_detail::convForwardData(n, d, x, kernel, y,
-                               reinterpret_cast<T *>(workspace),
                                BiasActivation<T, A>{bias, T(alpha)});
 }
 
@@ -104,8 +105,8 @@ void fused_conv2d_grad(int64_t n, const Conv2dDims &d, double alpha, const T *x,
 /// kh = 1).
 template <typename T>
 void conv1d(int64_t n, const Conv2dDims &d, const T *x, const T *kernel,
-            const T *bias, T *y, unsigned char *workspace) {
-  conv2d(n, d, x, kernel, bias, y, workspace);
+            const T *bias, T *y) {
+  conv2d(n, d, x, kernel, bias, y);
 }
 
 template <typename T>
@@ -144,18 +145,16 @@ void conv2d_transpose(int64_t n, const Conv2dTransposeDims &d, const T *x,
 template <typename T>
 void conv2d_transpose_grad(int64_t n, const Conv2dTransposeDims &d, const T *x,
                            const T *kernel, const T *bias, const T *y,
-                           const T *dy, T *dx, T *dkernel, T *dbias,
-                           unsigned char *workspace) {
+                           const T *dy, T *dx, T *dkernel, T *dbias) {
   (void)bias; // not read: the gradients need neither bias nor y
   (void)y;
   const Conv2dDims conv = convOf(d);
-  T *col = reinterpret_cast<T *>(workspace);
   if (dbias)
     conv_detail::biasGradient(n * d.oh * d.ow, d.f, dy, dbias);
   if (dkernel)
-    conv_detail::convBackwardFilter(n, conv, dy, x, dkernel, col);
+    conv_detail::convBackwardFilter(n, conv, dy, x, dkernel);
   if (dx)
-    conv_detail::convForwardData(n, conv, dy, kernel, dx, col);
+    conv_detail::convForwardData(n, conv, dy, kernel, dx);
 }
 
 } // namespace dlk

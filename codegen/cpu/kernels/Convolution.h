@@ -5,7 +5,7 @@
 // conv2d, conv2d_transpose (Conv2d.h), depthwise_conv2d, separable_conv2d
 // (Depthwise.h), dense (Dense.h), the pools (Pooling.h), forward and `_grad`.
 // Arguments follow the op's operands then results (codegen/cpu/CpuKernel.h):
-//   dlk::conv2d<T>(n, dims, x, kernel, bias, y, workspace);
+//   dlk::conv2d<T>(n, dims, x, kernel, bias, y);
 //   dlk::conv2d_grad<T>(n, dims, x, kernel, bias, y, dy, dx, dkernel, dbias,
 //                       workspace);
 // with a null bias (and dbias) for use_bias = false and a null result for a

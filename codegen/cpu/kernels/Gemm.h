@@ -67,16 +67,20 @@ inline int gemmThreads() {
 
 namespace conv_detail {
 
-/// Block sizes of the GEMM for element type T.
-template <typename T> struct GemmBlocking {
+/// Block sizes of the GEMM for element type T with micro-tiles NV vectors
+/// wide: two vectors for most products, one for a narrow C (n at most one
+/// vector), where the micro-tile is twice as tall instead, so that no half
+/// of each multiply-add is spent on zero padding.
+template <typename T, int NV = 2> struct GemmBlocking {
+  static_assert(NV == 1 || NV == 2, "micro-tiles are one or two vectors wide");
   static constexpr int kLanes = DLK_GEMM_VECTOR_BYTES / int(sizeof(T));
-  /// Columns of a micro-tile: two vectors.
-  static constexpr int kNR = 2 * kLanes;
-  /// Rows of a micro-tile: 2 * kMR accumulators stay in registers.
-  static constexpr int kMR = DLK_GEMM_VECTOR_BYTES >= 64 ? 12 : 6;
+  /// Columns of a micro-tile.
+  static constexpr int kNR = NV * kLanes;
+  /// Rows of a micro-tile: MR * NV accumulators stay in registers.
+  static constexpr int kMR = (DLK_GEMM_VECTOR_BYTES >= 64 ? 12 : 6) * (3 - NV);
   static constexpr int64_t kKC = 256;
   static constexpr int64_t kMC = int64_t(kMR) * 8;
-  static constexpr int64_t kNC = int64_t(kNR) * 64;
+  static constexpr int64_t kNC = int64_t(2 * kLanes) * 64;
 };
 
 /// A growing, 64-byte aligned scratch buffer (one per thread for packing).
@@ -113,44 +117,59 @@ inline ScratchBuffer &packBufferB() {
   return buffer;
 }
 
-/// Packs rows [ic, ic + mc) x columns [pc, pc + kc) of op(A) into panels of
-/// kMR rows, k-major (panel p holds out[p*kMR*kc + k*kMR + i]); rows past
-/// the end are zero.
-template <typename T>
-void packA(const T *a, int64_t lda, bool transA, int64_t ic, int64_t pc,
-           int64_t mc, int64_t kc, T *__restrict out) {
-  constexpr int MR = GemmBlocking<T>::kMR;
-  for (int64_t ir = 0; ir < mc; ir += MR) {
-    int64_t mr = std::min<int64_t>(MR, mc - ir);
-    T *panel = out + ir * kc;
-    if (!transA) {
-      for (int64_t i = 0; i < mr; ++i) {
-        const T *row = a + (ic + ir + i) * lda + pc;
-        for (int64_t k = 0; k < kc; ++k)
-          panel[k * MR + i] = row[k];
-      }
-      for (int64_t i = mr; i < MR; ++i)
-        for (int64_t k = 0; k < kc; ++k)
-          panel[k * MR + i] = T(0);
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        const T *col = a + (pc + k) * lda + ic + ir;
-        T *dst = panel + k * MR;
-        for (int64_t i = 0; i < mr; ++i)
-          dst[i] = col[i];
+} // namespace conv_detail
+
+/// The left operand op(A) of a product stored as a matrix: A itself
+/// (row-major, leading dimension lda) or, with `trans`, A stored k x m.
+/// An A operand packs its rows [ic, ic + mc) x columns [pc, pc + kc) into
+/// panels of MR rows, k-major (panel p holds out[p*MR*kc + k*MR + i]; rows
+/// past the end zero), and reads one element with at(i, p); Im2col.h has
+/// operands that read a convolution's columns straight from its input.
+template <typename T> struct MatrixOperandA {
+  const T *a;
+  int64_t lda;
+  bool trans;
+
+  T at(int64_t i, int64_t p) const {
+    return trans ? a[p * lda + i] : a[i * lda + p];
+  }
+
+  template <int MR>
+  void pack(int64_t ic, int64_t pc, int64_t mc, int64_t kc,
+            T *__restrict out) const {
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      int64_t mr = std::min<int64_t>(MR, mc - ir);
+      T *panel = out + ir * kc;
+      if (!trans) {
+        for (int64_t i = 0; i < mr; ++i) {
+          const T *row = a + (ic + ir + i) * lda + pc;
+          for (int64_t k = 0; k < kc; ++k)
+            panel[k * MR + i] = row[k];
+        }
         for (int64_t i = mr; i < MR; ++i)
-          dst[i] = T(0);
+          for (int64_t k = 0; k < kc; ++k)
+            panel[k * MR + i] = T(0);
+      } else {
+        for (int64_t k = 0; k < kc; ++k) {
+          const T *col = a + (pc + k) * lda + ic + ir;
+          T *dst = panel + k * MR;
+          for (int64_t i = 0; i < mr; ++i)
+            dst[i] = col[i];
+          for (int64_t i = mr; i < MR; ++i)
+            dst[i] = T(0);
+        }
       }
     }
   }
-}
+};
 
-/// Packs the kNR-column panel starting at column jc (nr <= kNR of them
+namespace conv_detail {
+
+/// Packs the NR-column panel starting at column jc (nr <= NR of them
 /// real) of rows [pc, pc + kc) of op(B), k-major; missing columns are zero.
-template <typename T>
+template <typename T, int NR>
 void packBPanel(const T *b, int64_t ldb, bool transB, int64_t pc, int64_t jc,
                 int64_t kc, int64_t nr, T *__restrict panel) {
-  constexpr int NR = GemmBlocking<T>::kNR;
   if (!transB) {
     for (int64_t k = 0; k < kc; ++k) {
       const T *row = b + (pc + k) * ldb + jc;
@@ -172,100 +191,130 @@ void packBPanel(const T *b, int64_t ldb, bool transB, int64_t pc, int64_t jc,
   }
 }
 
-/// C[mr, nr] (=|+=) Ap * Bp over kc for one micro-tile of packed panels;
-/// with `last` (the final k block) `epi` then runs on each of its rows,
-/// whose first column is column `col` of C.
-template <typename T, typename Epilogue = NoEpilogue>
-inline void microKernel(int64_t kc, const T *__restrict ap,
-                        const T *__restrict bp, T *__restrict c, int64_t ldc,
-                        int64_t mr, int64_t nr, bool accumulate,
-                        const Epilogue &epi = Epilogue(), int64_t col = 0,
-                        bool last = false) {
-  using B = GemmBlocking<T>;
-  constexpr int MR = B::kMR, L = B::kLanes, NR = B::kNR;
-  typedef T V __attribute__((vector_size(DLK_GEMM_VECTOR_BYTES)));
-  V acc0[MR], acc1[MR];
-#pragma GCC unroll 16
+/// Clears a micro-tile's accumulators.
+template <int MR, int NV, typename V> inline void clearTile(V (&acc)[MR][NV]) {
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      acc[i][v] = V{};
+}
+
+/// b[v] = the v-th vector at p (NV vectors, unaligned).
+template <typename T, int NV, typename V>
+inline void loadVectors(V (&b)[NV], const T *p) {
+  constexpr int L = int(sizeof(V) / sizeof(T));
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v)
+    std::memcpy(&b[v], p + v * L, sizeof(V));
+}
+
+/// The micro-kernels' one step: acc[i][:] += a(i) * b[:] for each of the
+/// MR rows (a(i) broadcast to every lane).
+template <int MR, int NV, typename V, typename RowValue>
+inline void multiplyAdd(V (&acc)[MR][NV], const V (&b)[NV], const RowValue &a) {
+#pragma GCC unroll 32
   for (int i = 0; i < MR; ++i) {
-    acc0[i] = V{};
-    acc1[i] = V{};
+    const V ai = V{} + a(i);
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      acc[i][v] += ai * b[v];
   }
-  for (int64_t k = 0; k < kc; ++k) {
-    V b0, b1;
-    std::memcpy(&b0, bp, sizeof(V));
-    std::memcpy(&b1, bp + L, sizeof(V));
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      V a = V{} + ap[i];
-      acc0[i] += a * b0;
-      acc1[i] += a * b1;
-    }
-    ap += MR;
-    bp += NR;
-  }
+}
+
+/// Stores a micro-tile's sums `acc` into C[mr, nr] (=, or += with
+/// `accumulate`); with `finish`, `epi` then runs on each stored row, whose
+/// first column is column `col` of C.
+template <typename T, int MR, int NV, typename V, typename Epilogue>
+inline void storeTile(V (&acc)[MR][NV], T *__restrict c, int64_t ldc,
+                      int64_t mr, int64_t nr, bool accumulate,
+                      const Epilogue &epi, int64_t col, bool finish) {
+  constexpr int L = int(sizeof(V) / sizeof(T)), NR = NV * L;
   if (mr == MR && nr == NR) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int i = 0; i < MR; ++i) {
       T *row = c + i * ldc;
-      if (accumulate) {
-        V c0, c1;
-        std::memcpy(&c0, row, sizeof(V));
-        std::memcpy(&c1, row + L, sizeof(V));
-        acc0[i] += c0;
-        acc1[i] += c1;
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        if (accumulate) {
+          V old;
+          std::memcpy(&old, row + v * L, sizeof(V));
+          acc[i][v] += old;
+        }
+        std::memcpy(row + v * L, &acc[i][v], sizeof(V));
       }
-      std::memcpy(row, &acc0[i], sizeof(V));
-      std::memcpy(row + L, &acc1[i], sizeof(V));
       if constexpr (Epilogue::kActive)
-        if (last)
+        if (finish)
           epi(row, col, NR);
     }
     return;
   }
   alignas(64) T tile[MR * NR];
-  for (int i = 0; i < MR; ++i) {
-    std::memcpy(tile + i * NR, &acc0[i], sizeof(V));
-    std::memcpy(tile + i * NR + L, &acc1[i], sizeof(V));
-  }
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v)
+      std::memcpy(tile + i * NR + v * L, &acc[i][v], sizeof(V));
   for (int64_t i = 0; i < mr; ++i) {
     for (int64_t j = 0; j < nr; ++j)
       c[i * ldc + j] =
           accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
     if constexpr (Epilogue::kActive)
-      if (last)
+      if (finish)
         epi(c + i * ldc, col, nr);
   }
 }
 
-/// The unblocked product of one thread's part of C, for when its packing
+/// C[mr, nr] (=|+=) Ap * Bp over kc for one micro-tile of packed panels;
+/// with `last` (the final k block) `epi` then runs on each of its rows,
+/// whose first column is column `col` of C.
+template <typename T, int NV, typename Epilogue = NoEpilogue>
+inline void microKernel(int64_t kc, const T *__restrict ap,
+                        const T *__restrict bp, T *__restrict c, int64_t ldc,
+                        int64_t mr, int64_t nr, bool accumulate,
+                        const Epilogue &epi = Epilogue(), int64_t col = 0,
+                        bool last = false) {
+  using B = GemmBlocking<T, NV>;
+  constexpr int MR = B::kMR, NR = B::kNR;
+  typedef T V __attribute__((vector_size(DLK_GEMM_VECTOR_BYTES)));
+  V acc[MR][NV];
+  clearTile(acc);
+  for (int64_t k = 0; k < kc; ++k) {
+    V b[NV];
+    loadVectors(b, bp);
+    multiplyAdd(acc, b, [ap](int i) { return ap[i]; });
+    ap += MR;
+    bp += NR;
+  }
+  storeTile<T>(acc, c, ldc, mr, nr, accumulate, epi, col, last);
+}
+
+/// Rows [m0, m1) of op(A) * op(B) unblocked, for when a thread's packing
 /// buffers cannot be had (the same sums, in the same k order); `epi` runs
 /// on each finished row, whose first column is column `col` of C.
-template <typename T, typename Epilogue = NoEpilogue>
-void gemmUnblocked(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
-                   const T *a, int64_t lda, const T *b, int64_t ldb, T *c,
+template <typename T, typename OperandA, typename Epilogue = NoEpilogue>
+void gemmUnblocked(const OperandA &a, bool transB, int64_t m0, int64_t m1,
+                   int64_t n, int64_t k, const T *b, int64_t ldb, T *c,
                    int64_t ldc, bool accumulate,
                    const Epilogue &epi = Epilogue(), int64_t col = 0) {
-  for (int64_t i = 0; i < m; ++i) {
+  for (int64_t i = m0; i < m1; ++i) {
+    T *row = c + (i - m0) * ldc;
     for (int64_t j = 0; j < n; ++j) {
-      T sum = accumulate ? c[i * ldc + j] : T(0);
+      T sum = accumulate ? row[j] : T(0);
       for (int64_t p = 0; p < k; ++p)
-        sum += (transA ? a[p * lda + i] : a[i * lda + p]) *
-               (transB ? b[j * ldb + p] : b[p * ldb + j]);
-      c[i * ldc + j] = sum;
+        sum += a.at(i, p) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+      row[j] = sum;
     }
     if constexpr (Epilogue::kActive)
-      epi(c + i * ldc, col, n);
+      epi(row, col, n);
   }
 }
 
 /// One thread's part of C: rows [m0, m1) and columns [n0, n1), over all of
 /// k, with its own packed panels of A and B; `epi` finishes each tile.
-template <typename T, typename Epilogue = NoEpilogue>
-void gemmPart(bool transA, bool transB, int64_t m0, int64_t m1, int64_t n0,
-              int64_t n1, int64_t k, const T *a, int64_t lda, const T *b,
-              int64_t ldb, T *c, int64_t ldc, bool accumulate,
-              const Epilogue &epi = Epilogue()) {
-  using B = GemmBlocking<T>;
+template <typename T, int NV, typename OperandA, typename Epilogue = NoEpilogue>
+void gemmPart(const OperandA &a, bool transB, int64_t m0, int64_t m1,
+              int64_t n0, int64_t n1, int64_t k, const T *b, int64_t ldb, T *c,
+              int64_t ldc, bool accumulate, const Epilogue &epi = Epilogue()) {
+  using B = GemmBlocking<T, NV>;
   constexpr int64_t MR = B::kMR, NR = B::kNR, KC = B::kKC, MC = B::kMC,
                     NC = B::kNC;
   if (m0 >= m1 || n0 >= n1)
@@ -276,10 +325,8 @@ void gemmPart(bool transA, bool transB, int64_t m0, int64_t m1, int64_t n0,
       packBufferB().get(size_t(kcMax * panelsMax * NR) * sizeof(T)));
   T *ap = static_cast<T *>(packBufferA().get(size_t(MC * kcMax) * sizeof(T)));
   if (!ap || !bp) {
-    gemmUnblocked(transA, transB, m1 - m0, n1 - n0, k,
-                  transA ? a + m0 : a + m0 * lda, lda,
-                  transB ? b + n0 * ldb : b + n0, ldb, c + m0 * ldc + n0, ldc,
-                  accumulate, epi, n0);
+    gemmUnblocked(a, transB, m0, m1, n1 - n0, k, transB ? b + n0 * ldb : b + n0,
+                  ldb, c + m0 * ldc + n0, ldc, accumulate, epi, n0);
     return;
   }
   for (int64_t jc = n0; jc < n1; jc += NC) {
@@ -290,58 +337,36 @@ void gemmPart(bool transA, bool transB, int64_t m0, int64_t m1, int64_t n0,
       const bool acc = accumulate || pc > 0;
       const bool last = pc + kc >= k;
       for (int64_t p = 0; p < panels; ++p)
-        packBPanel(b, ldb, transB, pc, jc + p * NR, kc,
-                   std::min(NR, nc - p * NR), bp + p * kc * NR);
+        packBPanel<T, NR>(b, ldb, transB, pc, jc + p * NR, kc,
+                          std::min(NR, nc - p * NR), bp + p * kc * NR);
       for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = std::min(MC, m1 - ic);
-        packA(a, lda, transA, ic, pc, mc, kc, ap);
+        a.template pack<int(MR)>(ic, pc, mc, kc, ap);
         for (int64_t p = 0; p < panels; ++p)
           for (int64_t ir = 0; ir < mc; ir += MR)
-            microKernel(kc, ap + ir * kc, bp + p * kc * NR,
-                        c + (ic + ir) * ldc + jc + p * NR, ldc,
-                        std::min(MR, mc - ir), std::min(NR, nc - p * NR), acc,
-                        epi, jc + p * NR, last);
+            microKernel<T, NV>(kc, ap + ir * kc, bp + p * kc * NR,
+                               c + (ic + ir) * ldc + jc + p * NR, ldc,
+                               std::min(MR, mc - ir), std::min(NR, nc - p * NR),
+                               acc, epi, jc + p * NR, last);
       }
     }
   }
 }
 
-} // namespace conv_detail
-
-/// C (=|+=) op(A) * op(B): C is m x n (leading dimension ldc), op(A) m x k
-/// (A stored k x m when transA), op(B) k x n (B stored n x k when transB).
-/// C must not overlap A or B. `epi` (Epilogue.h) finishes each row of
-/// each tile of C once its sum is complete (column 0 of C is its column 0).
-///
-/// One parallel region with no barrier inside: each thread owns a range of
-/// row blocks of C (or, when there are fewer row blocks than threads, a
-/// range of column panels) and packs its own panels, so a thread that the
-/// OS deschedules holds up no one until the end of the call.
-template <typename T, typename Epilogue = NoEpilogue>
-void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const T *a,
-          int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc,
-          bool accumulate, const Epilogue &epi = Epilogue()) {
-  using B = conv_detail::GemmBlocking<T>;
+/// gemmWithA with micro-tiles NV vectors wide.
+template <typename T, int NV, typename OperandA, typename Epilogue>
+void gemmBlocked(const OperandA &a, bool transB, int64_t m, int64_t n,
+                 int64_t k, const T *b, int64_t ldb, T *c, int64_t ldc,
+                 bool accumulate, const Epilogue &epi) {
+  using B = GemmBlocking<T, NV>;
   constexpr int64_t NR = B::kNR, MC = B::kMC;
-  if (m <= 0 || n <= 0)
-    return;
-  if (k <= 0) {
-    for (int64_t i = 0; i < m; ++i) {
-      if (!accumulate)
-        std::fill(c + i * ldc, c + i * ldc + n, T(0));
-      if constexpr (Epilogue::kActive)
-        epi(c + i * ldc, 0, n);
-    }
-    return;
-  }
   const int64_t mBlocks = (m + MC - 1) / MC, panels = (n + NR - 1) / NR;
   // Enough work to be worth a second thread: about 64k multiply-adds each.
   const int64_t work = m * n * std::min<int64_t>(k, 1 << 20);
   const int64_t wanted = std::max<int64_t>(1, work >> 16);
   const int threads = int(std::min<int64_t>(gemmThreads(), wanted));
   if (threads <= 1) {
-    conv_detail::gemmPart(transA, transB, 0, m, 0, n, k, a, lda, b, ldb, c, ldc,
-                          accumulate, epi);
+    gemmPart<T, NV>(a, transB, 0, m, 0, n, k, b, ldb, c, ldc, accumulate, epi);
     return;
   }
   const bool splitRows = mBlocks >= threads;
@@ -353,14 +378,61 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const T *a,
 #endif
     if (splitRows) {
       const int64_t b0 = mBlocks * t / count, b1 = mBlocks * (t + 1) / count;
-      conv_detail::gemmPart(transA, transB, b0 * MC, std::min(m, b1 * MC), 0, n,
-                            k, a, lda, b, ldb, c, ldc, accumulate, epi);
+      gemmPart<T, NV>(a, transB, b0 * MC, std::min(m, b1 * MC), 0, n, k, b, ldb,
+                      c, ldc, accumulate, epi);
     } else {
       const int64_t p0 = panels * t / count, p1 = panels * (t + 1) / count;
-      conv_detail::gemmPart(transA, transB, 0, m, p0 * NR, std::min(n, p1 * NR),
-                            k, a, lda, b, ldb, c, ldc, accumulate, epi);
+      gemmPart<T, NV>(a, transB, 0, m, p0 * NR, std::min(n, p1 * NR), k, b, ldb,
+                      c, ldc, accumulate, epi);
     }
   }
+}
+
+} // namespace conv_detail
+
+/// C (=|+=) op(A) * op(B) for an A operand (MatrixOperandA, or one of
+/// Im2col.h's): C is m x n (leading dimension ldc), op(A) m x k, op(B)
+/// k x n (B stored n x k when transB). C must not overlap A or B. `epi`
+/// (Epilogue.h) finishes each row of each tile of C once its sum is
+/// complete (column 0 of C is its column 0).
+///
+/// One parallel region with no barrier inside: each thread owns a range of
+/// row blocks of C (or, when there are fewer row blocks than threads, a
+/// range of column panels) and packs its own panels, so a thread that the
+/// OS deschedules holds up no one until the end of the call. A C at most
+/// one vector wide gets the tall, one-vector micro-tile.
+template <typename T, typename OperandA, typename Epilogue = NoEpilogue>
+void gemmWithA(const OperandA &a, bool transB, int64_t m, int64_t n, int64_t k,
+               const T *b, int64_t ldb, T *c, int64_t ldc, bool accumulate,
+               const Epilogue &epi = Epilogue()) {
+  if (m <= 0 || n <= 0)
+    return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i) {
+      if (!accumulate)
+        std::fill(c + i * ldc, c + i * ldc + n, T(0));
+      if constexpr (Epilogue::kActive)
+        epi(c + i * ldc, 0, n);
+    }
+    return;
+  }
+  if (n <= conv_detail::GemmBlocking<T, 1>::kNR)
+    conv_detail::gemmBlocked<T, 1>(a, transB, m, n, k, b, ldb, c, ldc,
+                                   accumulate, epi);
+  else
+    conv_detail::gemmBlocked<T, 2>(a, transB, m, n, k, b, ldb, c, ldc,
+                                   accumulate, epi);
+}
+
+/// C (=|+=) op(A) * op(B): C is m x n (leading dimension ldc), op(A) m x k
+/// (A stored k x m when transA), op(B) k x n (B stored n x k when transB);
+/// as gemmWithA.
+template <typename T, typename Epilogue = NoEpilogue>
+void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const T *a,
+          int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc,
+          bool accumulate, const Epilogue &epi = Epilogue()) {
+  gemmWithA(MatrixOperandA<T>{a, lda, transA}, transB, m, n, k, b, ldb, c, ldc,
+            accumulate, epi);
 }
 
 } // namespace dlk

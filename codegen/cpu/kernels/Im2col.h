@@ -4,8 +4,12 @@
 // kernel[KH, KW, C/G, F] -> y[N, OH, OW, F] becomes, per group g, a matrix
 // product: the "column" matrix col[N*OH*OW, KH*KW*C/G] holds, for each
 // output cell, the input cells its window reads (zero outside the input),
-// so that y[:, g*F/G ...] = col * kernel[:, :, :, g*F/G ...]. col2im is the
-// transpose: it adds each column row back onto the input cells it came from.
+// so that y[:, g*F/G ...] = col * kernel[:, :, :, g*F/G ...]. The forward
+// product and the kernel gradient never store col: their GEMM's A operand
+// (ConvColumnsOperand, ConvColumnsTransposedOperand) reads x's cells as it
+// packs its panels. The input gradient stores dy * kernel^T as columns in a
+// workspace, chunks of the batch at a time, and col2im (the transpose) adds
+// each column row back onto the input cells it came from.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_CODEGEN_CPU_KERNELS_IM2COL_H
@@ -20,18 +24,18 @@ namespace dlk {
 
 /// A 2-D convolution x[n, h, w, c] * kernel[kh, kw, c/groups, f] ->
 /// y[n, oh, ow, f]: output (oh, ow) reads input rows oh*sh + i*dh - padTop
-/// and columns ow*sw + j*dw - padLeft. `chunk`: how many examples one
-/// im2col pass of the workspace holds (see convChunk()).
+/// and columns ow*sw + j*dw - padLeft. `chunk`: how many examples' columns
+/// the input gradient's workspace holds at a time (see convChunk()).
 struct Conv2dDims {
   int64_t h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups,
       chunk;
 };
 
-/// Elements of one workspace im2col pass at most (1 MiB of float: small
-/// passes stay in the caches).
+/// Elements of one chunk of stored columns at most (1 MiB of float: small
+/// chunks stay in the caches).
 constexpr int64_t kIm2colElements = int64_t(1) << 18;
 
-/// Examples per im2col pass: as many as fit kIm2colElements, at least one,
+/// Examples per chunk of columns: as many as fit kIm2colElements, at least one,
 /// at most maxBatch. `rowElements` = OH*OW*KH*KW*C/G of one example.
 constexpr int64_t convChunk(int64_t rowElements, int64_t maxBatch) {
   int64_t fit = rowElements > 0 ? kIm2colElements / rowElements : maxBatch;
@@ -50,7 +54,8 @@ constexpr int64_t im2colColumns(const Conv2dDims &d) {
   return d.kh * d.kw * (d.groups > 0 ? d.c / d.groups : 0);
 }
 
-/// Workspace elements a conv2d (or its gradient) needs: one im2col pass.
+/// Workspace elements of an input gradient (conv2d_grad's dx, and so
+/// conv2d_transpose's forward): one chunk of columns.
 constexpr int64_t convWorkspaceElements(const Conv2dDims &d) {
   return isPointwise(d) ? 0 : d.chunk * d.oh * d.ow * im2colColumns(d);
 }
@@ -73,41 +78,129 @@ inline void windowRange(int64_t o, int64_t s, int64_t dil, int64_t pad,
     end = begin;
 }
 
-/// col[r, (i*KW + j)*Cg + cc] for the `nb` examples at `x` and group
-/// `group`: r = (e*OH + oh)*OW + ow.
-template <typename T>
-void im2col(const Conv2dDims &d, const T *x, int64_t nb, int64_t group,
-            T *col) {
-  const int64_t cg = d.c / d.groups, cols = im2colColumns(d);
-  const int64_t lines = nb * d.oh;
-  DLK_GEMM_OMP(parallel for schedule(static))
-  for (int64_t line = 0; line < lines; ++line) {
-    const int64_t e = line / d.oh, oh = line % d.oh;
-    const T *xe = x + e * d.h * d.w * d.c + group * cg;
-    for (int64_t ow = 0; ow < d.ow; ++ow) {
-      T *dst = col + (line * d.ow + ow) * cols;
-      for (int64_t i = 0; i < d.kh; ++i) {
-        const int64_t ih = oh * d.sh + i * d.dh - d.padTop;
-        T *dstRow = dst + i * d.kw * cg;
-        if (ih < 0 || ih >= d.h) {
-          std::fill(dstRow, dstRow + d.kw * cg, T(0));
-          continue;
-        }
-        for (int64_t j = 0; j < d.kw; ++j) {
-          const int64_t iw = ow * d.sw + j * d.dw - d.padLeft;
-          T *cell = dstRow + j * cg;
-          if (iw < 0 || iw >= d.w) {
-            std::fill(cell, cell + cg, T(0));
-            continue;
-          }
-          const T *src = xe + (ih * d.w + iw) * d.c;
-          for (int64_t cc = 0; cc < cg; ++cc)
-            cell[cc] = src[cc];
-        }
+/// The output cell of row r of the column matrix: example e, row oh and
+/// column ow of the output.
+struct OutputCell {
+  int64_t e, oh, ow;
+
+  OutputCell(const Conv2dDims &d, int64_t r) {
+    const int64_t pixels = d.oh * d.ow;
+    e = r / pixels;
+    oh = r % pixels / d.ow;
+    ow = r % d.ow;
+  }
+
+  /// The next row's cell.
+  void advance(const Conv2dDims &d) {
+    if (++ow == d.ow) {
+      ow = 0;
+      if (++oh == d.oh) {
+        oh = 0;
+        ++e;
       }
     }
   }
-}
+};
+
+/// op(A) = the column matrix col[r, (i*KW + j)*Cg + cc] of group `group`
+/// (rows r over the examples at x, see im2col), read from x while it is
+/// packed: no column matrix is ever stored. A GEMM operand (see
+/// MatrixOperandA in Gemm.h): C = op(A) * kernel is the convolution.
+template <typename T> struct ConvColumnsOperand {
+  const Conv2dDims &d;
+  const T *x;
+  int64_t group;
+
+  /// x's cell for output cell `cell` and tap `tap` (i*KW + j), at the
+  /// group's first channel, or nullptr where the window is padding.
+  const T *tapInput(const OutputCell &cell, int64_t tap) const {
+    const int64_t ih = cell.oh * d.sh + tap / d.kw * d.dh - d.padTop;
+    const int64_t iw = cell.ow * d.sw + tap % d.kw * d.dw - d.padLeft;
+    if (ih < 0 || ih >= d.h || iw < 0 || iw >= d.w)
+      return nullptr;
+    return x + ((cell.e * d.h + ih) * d.w + iw) * d.c +
+           group * (d.c / d.groups);
+  }
+
+  T at(int64_t r, int64_t p) const {
+    const int64_t cg = d.c / d.groups;
+    const T *src = tapInput(OutputCell(d, r), p / cg);
+    return src ? src[p % cg] : T(0);
+  }
+
+  template <int MR>
+  void pack(int64_t ic, int64_t pc, int64_t mc, int64_t kc,
+            T *__restrict out) const {
+    const int64_t cg = d.c / d.groups;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t mr = std::min<int64_t>(MR, mc - ir);
+      T *panel = out + ir * kc;
+      OutputCell cell(d, ic + ir);
+      for (int64_t i = 0; i < mr; ++i, cell.advance(d)) {
+        int64_t k = 0, tap = pc / cg, cc = pc % cg;
+        while (k < kc) {
+          const int64_t run = std::min(cg - cc, kc - k);
+          const T *src = tapInput(cell, tap);
+          T *dst = panel + k * MR + i;
+          if (src)
+            for (int64_t q = 0; q < run; ++q)
+              dst[q * MR] = src[cc + q];
+          else
+            for (int64_t q = 0; q < run; ++q)
+              dst[q * MR] = T(0);
+          k += run;
+          ++tap;
+          cc = 0;
+        }
+      }
+      for (int64_t i = mr; i < MR; ++i)
+        for (int64_t k = 0; k < kc; ++k)
+          panel[k * MR + i] = T(0);
+    }
+  }
+};
+
+/// op(A) = col^T, the transposed column matrix (rows: the columns
+/// (i*KW + j)*Cg + cc; k: the rows r over the examples at x), read from x
+/// while it is packed. C = op(A) * dy is the kernel gradient.
+template <typename T> struct ConvColumnsTransposedOperand {
+  ConvColumnsOperand<T> columns;
+
+  T at(int64_t i, int64_t p) const { return columns.at(p, i); }
+
+  template <int MR>
+  void pack(int64_t ic, int64_t pc, int64_t mc, int64_t kc,
+            T *__restrict out) const {
+    const Conv2dDims &d = columns.d;
+    const int64_t cg = d.c / d.groups;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t mr = std::min<int64_t>(MR, mc - ir);
+      T *panel = out + ir * kc;
+      const int64_t first = ic + ir, lastTap = (first + mr - 1) / cg;
+      OutputCell cell(d, pc);
+      for (int64_t k = 0; k < kc; ++k, cell.advance(d)) {
+        T *dst = panel + k * MR;
+        // The panel's rows span one tap or a few: copy each tap's run of
+        // channels from x's cell.
+        int64_t i = 0;
+        for (int64_t tap = first / cg; tap <= lastTap; ++tap) {
+          const int64_t cc = tap == first / cg ? first % cg : 0;
+          const int64_t run = std::min(cg - cc, mr - i);
+          const T *src = columns.tapInput(cell, tap);
+          if (src)
+            for (int64_t q = 0; q < run; ++q)
+              dst[i + q] = src[cc + q];
+          else
+            for (int64_t q = 0; q < run; ++q)
+              dst[i + q] = T(0);
+          i += run;
+        }
+        for (; i < MR; ++i)
+          dst[i] = T(0);
+      }
+    }
+  }
+};
 
 /// dx[e, ih, iw, group*Cg + cc] += col[r, (i*KW + j)*Cg + cc] for every
 /// product of the `nb` examples at `dx` (the transpose of im2col). Each
@@ -170,87 +263,6 @@ template <typename T> void zeroFill(int64_t count, T *x) {
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t begin = b * kBlock;
     std::fill(x + begin, x + std::min(count, begin + kBlock), T(0));
-  }
-}
-
-//===----------------------------------------------------------------------===//
-// The three products of a convolution (no bias)
-//===----------------------------------------------------------------------===//
-
-/// y = conv(x, kernel) for n examples; `col` holds convWorkspaceElements.
-/// `epi` (Epilogue.h) finishes each output tile as the GEMM stores it.
-template <typename T, typename Epilogue = NoEpilogue>
-void convForwardData(int64_t n, const Conv2dDims &d, const T *x,
-                     const T *kernel, T *y, T *col,
-                     const Epilogue &epi = Epilogue()) {
-  const int64_t pixels = d.oh * d.ow, inSize = d.h * d.w * d.c;
-  if (isPointwise(d)) {
-    gemm<T>(false, false, n * pixels, d.f, d.c, x, d.c, kernel, d.f, y, d.f,
-            false, epi);
-    return;
-  }
-  const int64_t fg = d.f / d.groups, cols = im2colColumns(d);
-  const int64_t chunk = d.chunk > 0 ? d.chunk : n;
-  for (int64_t n0 = 0; n0 < n; n0 += chunk) {
-    const int64_t nb = std::min(chunk, n - n0);
-    for (int64_t g = 0; g < d.groups; ++g) {
-      im2col(d, x + n0 * inSize, nb, g, col);
-      gemm<T>(false, false, nb * pixels, fg, cols, col, cols, kernel + g * fg,
-              d.f, y + n0 * pixels * d.f + g * fg, d.f, false,
-              epi.shifted(g * fg));
-    }
-  }
-}
-
-/// dx = the input gradient of conv for output gradient dy.
-template <typename T>
-void convBackwardData(int64_t n, const Conv2dDims &d, const T *dy,
-                      const T *kernel, T *dx, T *col) {
-  const int64_t pixels = d.oh * d.ow, inSize = d.h * d.w * d.c;
-  if (isPointwise(d)) {
-    gemm<T>(false, true, n * pixels, d.c, d.f, dy, d.f, kernel, d.f, dx, d.c,
-            false);
-    return;
-  }
-  zeroFill(n * inSize, dx);
-  const int64_t fg = d.f / d.groups, cols = im2colColumns(d);
-  const int64_t chunk = d.chunk > 0 ? d.chunk : n;
-  for (int64_t n0 = 0; n0 < n; n0 += chunk) {
-    const int64_t nb = std::min(chunk, n - n0);
-    for (int64_t g = 0; g < d.groups; ++g) {
-      gemm<T>(false, true, nb * pixels, cols, fg,
-              dy + n0 * pixels * d.f + g * fg, d.f, kernel + g * fg, d.f, col,
-              cols, false);
-      col2im(d, col, nb, g, dx + n0 * inSize);
-    }
-  }
-}
-
-/// dkernel = the kernel gradient of conv for input x and output gradient
-/// dy, summed over the n examples (chunks in order).
-template <typename T>
-void convBackwardFilter(int64_t n, const Conv2dDims &d, const T *x, const T *dy,
-                        T *dkernel, T *col) {
-  const int64_t pixels = d.oh * d.ow, inSize = d.h * d.w * d.c;
-  const int64_t fg = d.f / d.groups, cols = im2colColumns(d);
-  if (n <= 0) {
-    std::fill(dkernel, dkernel + cols * d.f, T(0));
-    return;
-  }
-  if (isPointwise(d)) {
-    gemm<T>(true, false, d.c, d.f, n * pixels, x, d.c, dy, d.f, dkernel, d.f,
-            false);
-    return;
-  }
-  const int64_t chunk = d.chunk > 0 ? d.chunk : n;
-  for (int64_t n0 = 0; n0 < n; n0 += chunk) {
-    const int64_t nb = std::min(chunk, n - n0);
-    for (int64_t g = 0; g < d.groups; ++g) {
-      im2col(d, x + n0 * inSize, nb, g, col);
-      gemm<T>(true, false, cols, fg, nb * pixels, col, cols,
-              dy + n0 * pixels * d.f + g * fg, d.f, dkernel + g * fg, d.f,
-              n0 > 0);
-    }
   }
 }
 
