@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace dlk {
 namespace conv_detail {
@@ -43,7 +44,17 @@ void convForwardData(int64_t n, const Conv2dDims &d, const T *x,
               epi.shifted(g * fg));
 }
 
-/// dx = the input gradient of conv for output gradient dy.
+/// The flipped, transposed kernel of a direct input gradient (one per
+/// thread, grown as needed).
+template <typename T> std::vector<T> &flippedKernelBuffer() {
+  static thread_local std::vector<T> buffer;
+  return buffer;
+}
+
+/// dx = the input gradient of conv for output gradient dy: directly where
+/// directInputGradient(d) holds, else columns dy * kernel^T, chunks of the
+/// batch at a time in `col` (convWorkspaceElements(d)), added back with
+/// col2im.
 template <typename T>
 void convBackwardData(int64_t n, const Conv2dDims &d, const T *dy,
                       const T *kernel, T *dx, T *col) {
@@ -51,6 +62,40 @@ void convBackwardData(int64_t n, const Conv2dDims &d, const T *dy,
   if (isPointwise(d)) {
     gemm<T>(false, true, n * pixels, d.c, d.f, dy, d.f, kernel, d.f, dx, d.c,
             false);
+    return;
+  }
+  if (directInputGradient(d)) {
+    // dx[ih, iw, cc] = sum over taps (i, j) and filters of dy[ih + padTop -
+    // i*dh, ...] * kernel[i, j, cc, :]: the convolution of dy (C = F input
+    // channels) with the kernel flipped and transposed, [kh-1-i, kw-1-j, f,
+    // cc], and padding dh*(kh-1) - padTop (negative padding crops).
+    const Conv2dDims flipped{d.oh,
+                             d.ow,
+                             d.f,
+                             d.h,
+                             d.w,
+                             d.c,
+                             d.kh,
+                             d.kw,
+                             1,
+                             1,
+                             d.dh,
+                             d.dw,
+                             d.dh * (d.kh - 1) - d.padTop,
+                             d.dw * (d.kw - 1) - d.padLeft,
+                             1,
+                             d.chunk};
+    std::vector<T> &transposed = flippedKernelBuffer<T>();
+    transposed.resize(size_t(d.kh * d.kw * d.f * d.c));
+    for (int64_t i = 0; i < d.kh; ++i)
+      for (int64_t j = 0; j < d.kw; ++j)
+        for (int64_t cc = 0; cc < d.c; ++cc)
+          for (int64_t f = 0; f < d.f; ++f)
+            transposed[size_t(((i * d.kw + j) * d.f + f) * d.c + cc)] =
+                kernel[(((d.kh - 1 - i) * d.kw + (d.kw - 1 - j)) * d.c + cc) *
+                           d.f +
+                       f];
+    convForwardData(n, flipped, dy, transposed.data(), dx);
     return;
   }
   zeroFill(n * inSize, dx);

@@ -32,18 +32,13 @@
 namespace dlk {
 namespace conv_detail {
 
-/// The largest packed kernel panel (k x NR elements) the direct forward
-/// streams per tile: beyond it, a panel no longer stays in L2 and the
-/// blocked GEMM (which splits k) is the better product.
-constexpr int64_t kDirectPanelBytes = int64_t(256) << 10;
-
-/// Whether the direct forward suits `d` for element type T: a windowed
-/// convolution (a pointwise one is a plain GEMM already) whose kernel
-/// panel fits kDirectPanelBytes.
+/// Whether the direct forward suits `d`: a windowed convolution (a
+/// pointwise one is a plain GEMM already) whose kernel panel stays in L2
+/// (kDirectMaxColumns); beyond it the blocked GEMM, which splits k, is the
+/// better product.
 template <typename T> constexpr bool directForwardFits(const Conv2dDims &d) {
   return !isPointwise(d) && d.groups >= 1 &&
-         im2colColumns(d) * GemmBlocking<T, 2>::kNR * int64_t(sizeof(T)) <=
-             kDirectPanelBytes;
+         im2colColumns(d) <= kDirectMaxColumns;
 }
 
 /// One micro-tile: C[mr, nr] = sum over `taps` taps of the Cg channels at

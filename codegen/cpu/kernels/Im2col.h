@@ -54,10 +54,29 @@ constexpr int64_t im2colColumns(const Conv2dDims &d) {
   return d.kh * d.kw * (d.groups > 0 ? d.c / d.groups : 0);
 }
 
+/// The most columns (KH*KW*C/G) the direct kernels (DirectConv.h) take:
+/// their packed kernel panel, k x 2 vectors, must stay in L2 (256 KiB of
+/// float with AVX-512). A bound on the shape alone, so that the compiler
+/// (planning workspaces) and the generated program agree on it.
+constexpr int64_t kDirectMaxColumns = 2048;
+
+/// Whether the input gradient of `d` is the direct forward product of a
+/// convolution of dy with the flipped kernel (ConvProducts.h): unit
+/// strides, one group, a window, few enough columns, and at least 8 input
+/// channels (the flipped convolution's filters: fewer would leave most
+/// vector lanes idle).
+constexpr bool directInputGradient(const Conv2dDims &d) {
+  return !isPointwise(d) && d.groups == 1 && d.sh == 1 && d.sw == 1 &&
+         d.c >= 8 && d.kh * d.kw * d.f <= kDirectMaxColumns;
+}
+
 /// Workspace elements of an input gradient (conv2d_grad's dx, and so
-/// conv2d_transpose's forward): one chunk of columns.
+/// conv2d_transpose's forward): one chunk of columns, or none where the
+/// product is a plain GEMM or direct.
 constexpr int64_t convWorkspaceElements(const Conv2dDims &d) {
-  return isPointwise(d) ? 0 : d.chunk * d.oh * d.ow * im2colColumns(d);
+  return isPointwise(d) || directInputGradient(d)
+             ? 0
+             : d.chunk * d.oh * d.ow * im2colColumns(d);
 }
 
 namespace conv_detail {
