@@ -11,22 +11,8 @@ packages=(
   dataset-fashion-mnist
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
-
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  echo "setup: all system packages present"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/apt-packages.sh"
+install_missing_packages setup "${packages[@]}"
 
 # lit and FileCheck come with llvm-19-tools.
 if [ ! -f /usr/lib/llvm-19/build/utils/lit/lit.py ] || [ ! -x /usr/lib/llvm-19/bin/FileCheck ]; then

@@ -151,18 +151,13 @@ void directForwardGroup(int64_t n, const Conv2dDims &d, const T *x,
       std::min<int64_t>(gemmThreads(), std::max<int64_t>(1, m * fg * k >> 16)));
   (void)threads; // without OpenMP
   DLK_GEMM_OMP(parallel num_threads(threads)) {
-    int64_t t = 0, count = 1;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-    count = omp_get_num_threads();
-#endif
+    const ThreadShare share;
     // Each tile's input pointers (table[tap * MR + r]), or with few
     // channels its packed columns.
     const bool packTiles = cg < kPointerTableChannels;
     std::vector<const T *> table(packTiles ? 0 : size_t(taps * MR));
     std::vector<T> panel(packTiles ? size_t(k * MR) : 0);
-    for (int64_t tile = tiles * t / count; tile < tiles * (t + 1) / count;
-         ++tile) {
+    for (int64_t tile = share.begin(tiles); tile < share.end(tiles); ++tile) {
       const int64_t r0 = tile * MR, mr = std::min(MR, m - r0);
       T *y0 = y + r0 * d.f + group * fg;
       if (packTiles) {
@@ -268,20 +263,16 @@ inline void addFilterRun(int64_t count, const Rows &rows, int64_t step,
       sums[i][v] = acc[i][v];
 }
 
-/// One tile of the kernel gradient: dkernel[tap, cc0 + i, f0 + j] for
-/// i < MC channels and j < nr <= NV vectors of filters, summed over every
+/// Adds output rows [rowBegin, rowEnd) (row r: example r / OH, output row
+/// r % OH) to one tile of the kernel gradient, dkernel[tap, cc0 + i,
+/// f0 + j] for i < MC channels and j < nr <= NV vectors of filters: every
 /// output cell whose window reads tap `tap` inside x (cells whose tap lies
 /// on padding add nothing), cells ascending.
-template <typename T, int MC, int NV>
-void directFilterTile(int64_t n, const Conv2dDims &d, const T *x, const T *dy,
-                      int64_t tap, int64_t cc0, int64_t f0, int64_t nr,
-                      T *dkernel) {
-  constexpr int L = GemmBlocking<T, NV>::kLanes, NR = NV * L;
-  typedef T V __attribute__((vector_size(DLK_GEMM_VECTOR_BYTES)));
-  V sums[MC][NV];
-  for (int i = 0; i < MC; ++i)
-    for (int v = 0; v < NV; ++v)
-      sums[i][v] = V{};
+template <typename T, int MC, int NV, typename V>
+void addFilterTileRows(const Conv2dDims &d, const T *x, const T *dy,
+                       int64_t tap, int64_t cc0, int64_t f0, int64_t nr,
+                       int64_t rowBegin, int64_t rowEnd, V (&sums)[MC][NV]) {
+  constexpr int NR = NV * GemmBlocking<T, NV>::kLanes;
   const int64_t rowOffset = tap / d.kw * d.dh - d.padTop;
   const int64_t colOffset = tap % d.kw * d.dw - d.padLeft;
   // The output columns whose tap column lies inside x: iw = ow * sw +
@@ -289,42 +280,51 @@ void directFilterTile(int64_t n, const Conv2dDims &d, const T *x, const T *dy,
   const int64_t owBegin = colOffset >= 0 ? 0 : (-colOffset + d.sw - 1) / d.sw;
   const int64_t owEnd = std::min(
       d.ow, d.w - 1 - colOffset < 0 ? 0 : (d.w - 1 - colOffset) / d.sw + 1);
-  for (int64_t e = 0; e < n; ++e)
-    for (int64_t oh = 0; oh < d.oh; ++oh) {
-      const int64_t ih = oh * d.sh + rowOffset;
-      if (ih < 0 || ih >= d.h || owBegin >= owEnd)
-        continue;
-      const T *xp =
-          x + ((e * d.h + ih) * d.w + owBegin * d.sw + colOffset) * d.c + cc0;
-      const T *g = dy + ((e * d.oh + oh) * d.ow + owBegin) * d.f + f0;
-      const ChannelRows<T> rows{xp};
-      if (nr == NR)
-        addFilterRun<T, MC, NV, true>(owEnd - owBegin, rows, d.sw * d.c, g, d.f,
-                                      nr, sums);
-      else
-        addFilterRun<T, MC, NV, false>(owEnd - owBegin, rows, d.sw * d.c, g,
-                                       d.f, nr, sums);
-    }
-  alignas(64) T row[NR];
-  for (int i = 0; i < MC; ++i) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const int64_t e = r / d.oh, oh = r % d.oh;
+    const int64_t ih = oh * d.sh + rowOffset;
+    if (ih < 0 || ih >= d.h || owBegin >= owEnd)
+      continue;
+    const T *xp =
+        x + ((e * d.h + ih) * d.w + owBegin * d.sw + colOffset) * d.c + cc0;
+    const T *g = dy + (r * d.ow + owBegin) * d.f + f0;
+    const ChannelRows<T> rows{xp};
+    if (nr == NR)
+      addFilterRun<T, MC, NV, true>(owEnd - owBegin, rows, d.sw * d.c, g, d.f,
+                                    nr, sums);
+    else
+      addFilterRun<T, MC, NV, false>(owEnd - owBegin, rows, d.sw * d.c, g, d.f,
+                                     nr, sums);
+  }
+}
+
+/// Writes a finished tile's sums: dkernel[firstRow + i, f0 + j] for i < mc
+/// kernel rows (k = tap * C + cc) and j < nr filters.
+template <typename T, int MC, int NV, typename V>
+void storeFilterTile(const V (&sums)[MC][NV], int64_t mc, int64_t firstRow,
+                     int64_t f0, int64_t nr, int64_t filters, T *dkernel) {
+  constexpr int L = GemmBlocking<T, NV>::kLanes;
+  alignas(64) T row[NV * L];
+  for (int64_t i = 0; i < mc; ++i) {
     for (int v = 0; v < NV; ++v)
       std::memcpy(row + v * L, &sums[i][v], sizeof(V));
-    std::memcpy(dkernel + (tap * d.c + cc0 + i) * d.f + f0, row,
+    std::memcpy(dkernel + (firstRow + i) * filters + f0, row,
                 size_t(nr) * sizeof(T));
   }
 }
 
-/// One tile of the kernel gradient of a convolution with few channels:
-/// kernel rows [row0, row0 + MC) (k = tap * C + cc, across taps; rows past
-/// k's end are zero rows) by filters [f0, f0 + nr), summed over every
-/// output cell in order. Cells whose every row reads inside x take the
-/// fast run; the few at the borders read each value with its bounds check.
-template <typename T, int MC, int NV>
-void directFilterRowsTile(int64_t n, const Conv2dDims &d, const T *x,
-                          const T *dy, int64_t row0, int64_t f0, int64_t nr,
-                          const T *zeros, T *dkernel) {
+/// Adds output rows [rowBegin, rowEnd) to one tile of the kernel gradient
+/// of a convolution with few channels: kernel rows [row0, row0 + MC) (k =
+/// tap * C + cc, across taps; rows past k's end are zero rows) by filters
+/// [f0, f0 + nr), output cells in order. Cells whose every row reads inside x
+/// take the fast run; the few at the borders read each value with its bounds
+/// check.
+template <typename T, int MC, int NV, typename V>
+void addFilterRowsTileRows(const Conv2dDims &d, const T *x, const T *dy,
+                           int64_t row0, int64_t f0, int64_t nr, const T *zeros,
+                           int64_t rowBegin, int64_t rowEnd,
+                           V (&sums)[MC][NV]) {
   constexpr int L = GemmBlocking<T, NV>::kLanes, NR = NV * L;
-  typedef T V __attribute__((vector_size(DLK_GEMM_VECTOR_BYTES)));
   const int64_t k = d.kh * d.kw * d.c, mc = std::min<int64_t>(MC, k - row0);
   int64_t rowOff[MC], colOff[MC], channel[MC];
   int64_t owBegin = 0, owEnd = d.ow;
@@ -341,112 +341,160 @@ void directFilterRowsTile(int64_t n, const Conv2dDims &d, const T *x,
                                 : (d.w - 1 - colOff[i]) / d.sw + 1);
   }
   owEnd = std::max(owEnd, owBegin);
-  V sums[MC][NV];
-  for (int i = 0; i < MC; ++i)
-    for (int v = 0; v < NV; ++v)
-      sums[i][v] = V{};
   const int64_t step = d.sw * d.c;
   alignas(64) T one[MC * NR];
-  for (int64_t e = 0; e < n; ++e)
-    for (int64_t oh = 0; oh < d.oh; ++oh) {
-      const T *g = dy + (e * d.oh + oh) * d.ow * d.f + f0;
-      // Where each row's values of this output row start (cell 0).
-      const T *src[MC];
-      bool inside[MC];
-      for (int64_t i = 0; i < MC; ++i) {
-        const int64_t ih = oh * d.sh + rowOff[i];
-        inside[i] = i < mc && ih >= 0 && ih < d.h;
-        src[i] = zeros;
-        if (inside[i])
-          src[i] = x + ((e * d.h + ih) * d.w) * d.c + channel[i];
-      }
-      for (int64_t ow = 0; ow < d.ow; ++ow) {
-        if (ow == owBegin && owBegin < owEnd) {
-          PointerRows<T, MC> rows;
-          for (int64_t i = 0; i < MC; ++i)
-            rows.p[i] =
-                inside[i] ? src[i] + (ow * d.sw + colOff[i]) * d.c : zeros;
-          if (nr == NR)
-            addFilterRun<T, MC, NV, true>(owEnd - owBegin, rows, step,
-                                          g + ow * d.f, d.f, nr, sums);
-          else
-            addFilterRun<T, MC, NV, false>(owEnd - owBegin, rows, step,
-                                           g + ow * d.f, d.f, nr, sums);
-          ow = owEnd - 1;
-          continue;
-        }
-        // A border cell: each value checked (zero rows read zeros).
-        for (int64_t i = 0; i < MC; ++i) {
-          const int64_t iw = ow * d.sw + colOff[i];
-          const T a =
-              inside[i] && iw >= 0 && iw < d.w ? src[i][iw * d.c] : T(0);
-          for (int64_t j = 0; j < nr; ++j)
-            one[i * NR + j] = a * g[ow * d.f + j];
-        }
-        for (int64_t i = 0; i < MC; ++i)
-          for (int v = 0; v < NV; ++v) {
-            alignas(64) T lane[L];
-            for (int j = 0; j < L; ++j)
-              lane[j] = v * L + j < nr ? one[i * NR + v * L + j] : T(0);
-            V add;
-            std::memcpy(&add, lane, sizeof(V));
-            sums[i][v] += add;
-          }
-      }
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const int64_t e = r / d.oh, oh = r % d.oh;
+    const T *g = dy + r * d.ow * d.f + f0;
+    // Where each row's values of this output row start (cell 0).
+    const T *src[MC];
+    bool inside[MC];
+    for (int64_t i = 0; i < MC; ++i) {
+      const int64_t ih = oh * d.sh + rowOff[i];
+      inside[i] = i < mc && ih >= 0 && ih < d.h;
+      src[i] = zeros;
+      if (inside[i])
+        src[i] = x + ((e * d.h + ih) * d.w) * d.c + channel[i];
     }
-  alignas(64) T row[NR];
-  for (int64_t i = 0; i < mc; ++i) {
-    for (int v = 0; v < NV; ++v)
-      std::memcpy(row + v * L, &sums[i][v], sizeof(V));
-    std::memcpy(dkernel + (row0 + i) * d.f + f0, row, size_t(nr) * sizeof(T));
+    for (int64_t ow = 0; ow < d.ow; ++ow) {
+      if (ow == owBegin && owBegin < owEnd) {
+        PointerRows<T, MC> rows;
+        for (int64_t i = 0; i < MC; ++i)
+          rows.p[i] =
+              inside[i] ? src[i] + (ow * d.sw + colOff[i]) * d.c : zeros;
+        if (nr == NR)
+          addFilterRun<T, MC, NV, true>(owEnd - owBegin, rows, step,
+                                        g + ow * d.f, d.f, nr, sums);
+        else
+          addFilterRun<T, MC, NV, false>(owEnd - owBegin, rows, step,
+                                         g + ow * d.f, d.f, nr, sums);
+        ow = owEnd - 1;
+        continue;
+      }
+      // A border cell: each value checked (zero rows read zeros).
+      for (int64_t i = 0; i < MC; ++i) {
+        const int64_t iw = ow * d.sw + colOff[i];
+        const T a = inside[i] && iw >= 0 && iw < d.w ? src[i][iw * d.c] : T(0);
+        for (int64_t j = 0; j < nr; ++j)
+          one[i * NR + j] = a * g[ow * d.f + j];
+      }
+      for (int64_t i = 0; i < MC; ++i)
+        for (int v = 0; v < NV; ++v) {
+          alignas(64) T lane[L];
+          for (int j = 0; j < L; ++j)
+            lane[j] = v * L + j < nr ? one[i * NR + v * L + j] : T(0);
+          V add;
+          std::memcpy(&add, lane, sizeof(V));
+          sums[i][v] += add;
+        }
+    }
   }
 }
 
-/// dkernel for tiles of MC channels by NV vectors of filters, the tiles
-/// split between threads (each tile summed by one thread, in one order).
+/// Output rows per block of the kernel gradient's tiles: about 256 KiB of
+/// dy and x, so that every tile re-reads a block from L2, not memory.
+template <typename T> int64_t filterBlockRows(const Conv2dDims &d) {
+  const int64_t bytes = (d.ow * d.f + d.sh * d.w * d.c) * int64_t(sizeof(T));
+  return std::max<int64_t>(1,
+                           (int64_t(256) << 10) / std::max<int64_t>(1, bytes));
+}
+
+/// The kernel gradient over `tiles` tiles of MC x NV vectors: each thread
+/// owns a contiguous range of tiles and keeps their sums while it walks the
+/// output rows a block at a time (filterBlockRows), adding each block to
+/// each of its tiles: `add(tile, rowBegin, rowEnd, sums)`. Each tile's sums
+/// take the rows in order whatever the blocks or threads. `store(tile,
+/// sums)` then writes each tile.
+template <typename T, int MC, int NV, typename Add, typename Store>
+void filterTilesByRowBlocks(int64_t n, const Conv2dDims &d, int64_t tiles,
+                            int64_t work, const Add &add, const Store &store) {
+  typedef T V __attribute__((vector_size(DLK_GEMM_VECTOR_BYTES)));
+  typedef V Sums[MC][NV];
+  const int64_t rows = n * d.oh, block = filterBlockRows<T>(d);
+  const int threads = int(std::min<int64_t>(
+      gemmThreads(), std::min(tiles, std::max<int64_t>(1, work >> 16))));
+  (void)threads; // without OpenMP
+  DLK_GEMM_OMP(parallel num_threads(threads)) {
+    const ThreadShare share;
+    const int64_t t0 = share.begin(tiles), t1 = share.end(tiles);
+    // The tiles' sums, 64-byte aligned (a std::vector would drop the
+    // vector type's alignment).
+    ScratchBuffer buffer;
+    Sums *sums = static_cast<Sums *>(
+        buffer.get(size_t(std::max<int64_t>(1, t1 - t0)) * sizeof(Sums)));
+    if (sums) {
+      for (int64_t tile = t0; tile < t1; ++tile)
+        clearTile(sums[tile - t0]);
+      for (int64_t r0 = 0; r0 < rows; r0 += block)
+        for (int64_t tile = t0; tile < t1; ++tile)
+          add(tile, r0, std::min(rows, r0 + block), sums[tile - t0]);
+      for (int64_t tile = t0; tile < t1; ++tile)
+        store(tile, sums[tile - t0]);
+    } else { // no memory for the sums: one tile at a time, all rows
+      for (int64_t tile = t0; tile < t1; ++tile) {
+        Sums one;
+        clearTile(one);
+        add(tile, 0, rows, one);
+        store(tile, one);
+      }
+    }
+  }
+}
+
+/// dkernel for tiles of MC channels of one tap by NV vectors of filters.
 template <typename T, int MC, int NV>
 void directFilterTiles(int64_t n, const Conv2dDims &d, const T *x, const T *dy,
                        T *dkernel) {
   constexpr int64_t NR = GemmBlocking<T, NV>::kLanes * NV;
   const int64_t taps = d.kh * d.kw, channelTiles = d.c / MC;
   const int64_t filterTiles = (d.f + NR - 1) / NR;
-  const int64_t tiles = taps * channelTiles * filterTiles;
-  const int threads = int(std::min<int64_t>(
-      gemmThreads(),
-      std::min(tiles, std::max<int64_t>(1, n * d.oh * d.ow * d.c * d.f * taps >>
-                                               16))));
-  (void)threads; // without OpenMP
-  DLK_GEMM_OMP(parallel for schedule(static) num_threads(threads))
-  for (int64_t tile = 0; tile < tiles; ++tile) {
+  auto where = [=](int64_t tile, int64_t &tap, int64_t &cc0, int64_t &f0) {
     const int64_t ft = tile % filterTiles, rest = tile / filterTiles;
-    const int64_t ct = rest % channelTiles, tap = rest / channelTiles;
-    directFilterTile<T, int(MC), NV>(n, d, x, dy, tap, ct * MC, ft * NR,
-                                     std::min(NR, d.f - ft * NR), dkernel);
-  }
+    tap = rest / channelTiles;
+    cc0 = rest % channelTiles * MC;
+    f0 = ft * NR;
+  };
+  filterTilesByRowBlocks<T, MC, NV>(
+      n, d, taps * channelTiles * filterTiles,
+      n * d.oh * d.ow * d.c * d.f * taps,
+      [&](int64_t tile, int64_t r0, int64_t r1, auto &sums) {
+        int64_t tap, cc0, f0;
+        where(tile, tap, cc0, f0);
+        addFilterTileRows<T, MC, NV>(d, x, dy, tap, cc0, f0,
+                                     std::min(NR, d.f - f0), r0, r1, sums);
+      },
+      [&](int64_t tile, const auto &sums) {
+        int64_t tap, cc0, f0;
+        where(tile, tap, cc0, f0);
+        storeFilterTile<T, MC, NV>(sums, MC, tap * d.c + cc0, f0,
+                                   std::min(NR, d.f - f0), d.f, dkernel);
+      });
 }
 
 /// dkernel for tiles of MC kernel rows (across taps) by NV vectors of
-/// filters, split between threads as directFilterTiles's.
+/// filters.
 template <typename T, int MC, int NV>
 void directFilterRowsTiles(int64_t n, const Conv2dDims &d, const T *x,
                            const T *dy, T *dkernel) {
   constexpr int64_t NR = GemmBlocking<T, NV>::kLanes * NV;
   const int64_t k = d.kh * d.kw * d.c, rowTiles = (k + MC - 1) / MC;
   const int64_t filterTiles = (d.f + NR - 1) / NR;
-  const int64_t tiles = rowTiles * filterTiles;
   // What zero rows read: as far as a run of cells steps.
   const std::vector<T> zeros(size_t(d.ow * d.sw * d.c + 1), T(0));
-  const int threads = int(std::min<int64_t>(
-      gemmThreads(),
-      std::min(tiles, std::max<int64_t>(1, n * d.oh * d.ow * k * d.f >> 16))));
-  (void)threads; // without OpenMP
-  DLK_GEMM_OMP(parallel for schedule(static) num_threads(threads))
-  for (int64_t tile = 0; tile < tiles; ++tile) {
-    const int64_t ft = tile % filterTiles, rt = tile / filterTiles;
-    directFilterRowsTile<T, int(MC), NV>(n, d, x, dy, rt * MC, ft * NR,
-                                         std::min(NR, d.f - ft * NR),
-                                         zeros.data(), dkernel);
-  }
+  filterTilesByRowBlocks<T, MC, NV>(
+      n, d, rowTiles * filterTiles, n * d.oh * d.ow * k * d.f,
+      [&](int64_t tile, int64_t r0, int64_t r1, auto &sums) {
+        const int64_t f0 = tile % filterTiles * NR;
+        addFilterRowsTileRows<T, MC, NV>(d, x, dy, tile / filterTiles * MC, f0,
+                                         std::min(NR, d.f - f0), zeros.data(),
+                                         r0, r1, sums);
+      },
+      [&](int64_t tile, const auto &sums) {
+        const int64_t f0 = tile % filterTiles * NR,
+                      row0 = tile / filterTiles * MC;
+        storeFilterTile<T, MC, NV>(sums, std::min<int64_t>(MC, k - row0), row0,
+                                   f0, std::min(NR, d.f - f0), d.f, dkernel);
+      });
 }
 
 /// dkernel = the kernel gradient of conv for input x and output gradient

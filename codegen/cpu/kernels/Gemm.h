@@ -65,6 +65,22 @@ inline int gemmThreads() {
 #endif
 }
 
+/// The calling thread's share of the enclosing OpenMP parallel region (the
+/// whole of it outside one): items [begin(total), end(total)) of `total`,
+/// contiguous and in order, so a region's split depends only on its thread
+/// count.
+struct ThreadShare {
+  int64_t index = 0, count = 1;
+  ThreadShare() {
+#ifdef _OPENMP
+    index = omp_get_thread_num();
+    count = omp_get_num_threads();
+#endif
+  }
+  int64_t begin(int64_t total) const { return total * index / count; }
+  int64_t end(int64_t total) const { return total * (index + 1) / count; }
+};
+
 namespace conv_detail {
 
 /// Block sizes of the GEMM for element type T with micro-tiles NV vectors
@@ -371,17 +387,13 @@ void gemmBlocked(const OperandA &a, bool transB, int64_t m, int64_t n,
   }
   const bool splitRows = mBlocks >= threads;
   DLK_GEMM_OMP(parallel num_threads(threads)) {
-    int64_t t = 0, count = 1;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-    count = omp_get_num_threads();
-#endif
+    const ThreadShare share;
     if (splitRows) {
-      const int64_t b0 = mBlocks * t / count, b1 = mBlocks * (t + 1) / count;
+      const int64_t b0 = share.begin(mBlocks), b1 = share.end(mBlocks);
       gemmPart<T, NV>(a, transB, b0 * MC, std::min(m, b1 * MC), 0, n, k, b, ldb,
                       c, ldc, accumulate, epi);
     } else {
-      const int64_t p0 = panels * t / count, p1 = panels * (t + 1) / count;
+      const int64_t p0 = share.begin(panels), p1 = share.end(panels);
       gemmPart<T, NV>(a, transB, 0, m, p0 * NR, std::min(n, p1 * NR), k, b, ldb,
                       c, ldc, accumulate, epi);
     }
